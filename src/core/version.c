@@ -1,0 +1,7 @@
+/* version.c -- the library's version string. */
+#include "stampede/stampede.h"
+
+const char *sp_version(void)
+{
+    return SP_VERSION_STRING;
+}

@@ -74,8 +74,7 @@ int cli_parse(const cli_spec *spec, int argc, char **argv, cli_args *out)
             return CLI_EXIT_OK;
         }
         if (w[1] != '-') {
-            cli_error(spec->verb, "unknown option '%s' (options are long: --name; see --help)",
-                      w);
+            cli_error(spec->verb, "unknown option '%s' (options are long: --name; see --help)", w);
             return CLI_EXIT_USAGE;
         }
         const char *name = w + 2;
@@ -83,8 +82,8 @@ int cli_parse(const cli_spec *spec, int argc, char **argv, cli_args *out)
         size_t n = eq ? (size_t)(eq - name) : strlen(name);
         int k = find_opt(spec, name, n);
         if (k < 0) {
-            cli_error(spec->verb, "unknown option '--%.*s' (see stampede %s --help)", (int)n,
-                      name, spec->verb);
+            cli_error(spec->verb, "unknown option '--%.*s' (see stampede %s --help)", (int)n, name,
+                      spec->verb);
             return CLI_EXIT_USAGE;
         }
         if (out->val[k] != NULL) {

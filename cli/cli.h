@@ -14,9 +14,9 @@
 
 #include "stampede/stampede.h"
 
-#define CLI_EXIT_OK 0
+#define CLI_EXIT_OK      0
 #define CLI_EXIT_PARTIAL 1
-#define CLI_EXIT_USAGE 2
+#define CLI_EXIT_USAGE   2
 
 #define SP_VERB(name, fn, summary) int fn(int argc, char **argv);
 #include "verbs.def"
@@ -40,7 +40,7 @@ typedef struct cli_spec {
 } cli_spec;
 
 #define CLI_MAX_OPTS 64
-#define CLI_MAX_POS 256
+#define CLI_MAX_POS  256
 
 /* The parsed command line of one verb. */
 typedef struct cli_args {

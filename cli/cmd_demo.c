@@ -101,8 +101,7 @@ int demo_leverage_table(const demo_ctx *ctx)
         if (sp_mul_div(entry, L - 1, L, SP_RND_UP, &wipe) != SP_OK)
             return CLI_EXIT_USAGE;
         /* check: qty x (entry - wipe) = margin, exactly, in money units */
-        if (sp_mul_div(qty, entry - wipe, sp_pow10(qty_scale), SP_RND_HALF_EVEN, &loss) !=
-                SP_OK ||
+        if (sp_mul_div(qty, entry - wipe, sp_pow10(qty_scale), SP_RND_HALF_EVEN, &loss) != SP_OK ||
             loss != margin) {
             fprintf(stderr, "stampede demo: internal check failed at %lldx\n", (long long)L);
             return CLI_EXIT_USAGE;

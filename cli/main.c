@@ -22,9 +22,10 @@ static const verb verbs[] = {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: stampede <verb> [options]   (stampede <verb> --help for a verb's options)\n\n"
-               "stampede measures and explains crypto leverage liquidation cascades, exactly.\n\n"
-               "verbs:\n");
+    fprintf(f,
+            "usage: stampede <verb> [options]   (stampede <verb> --help for a verb's options)\n\n"
+            "stampede measures and explains crypto leverage liquidation cascades, exactly.\n\n"
+            "verbs:\n");
     for (size_t i = 0; i < SP_COUNTOF(verbs); i++)
         fprintf(f, "  %-14s %s\n", verbs[i].name, verbs[i].summary);
     fprintf(f, "\nexit codes: 0 success, 1 some input rejected (the rest done), 2 usage or "

@@ -15,14 +15,14 @@
 #include <assert.h>
 
 #if defined(__GNUC__) || defined(__clang__)
-#define SP_API __attribute__((visibility("default")))
-#define SP_LIKELY(x) __builtin_expect(!!(x), 1)
-#define SP_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define SP_API               __attribute__((visibility("default")))
+#define SP_LIKELY(x)         __builtin_expect(!!(x), 1)
+#define SP_UNLIKELY(x)       __builtin_expect(!!(x), 0)
 #define SP_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
-#define SP_NODISCARD __attribute__((warn_unused_result))
+#define SP_NODISCARD         __attribute__((warn_unused_result))
 #else
 #define SP_API
-#define SP_LIKELY(x) (x)
+#define SP_LIKELY(x)   (x)
 #define SP_UNLIKELY(x) (x)
 #define SP_PRINTF(fmt, args)
 #define SP_NODISCARD
@@ -30,7 +30,7 @@
 
 #ifdef __cplusplus
 #define SP_BEGIN_DECLS extern "C" {
-#define SP_END_DECLS }
+#define SP_END_DECLS   }
 #else
 #define SP_BEGIN_DECLS
 #define SP_END_DECLS
@@ -38,10 +38,10 @@
 
 #ifdef NDEBUG
 #define SP_ALWAYS(x) (x)
-#define SP_NEVER(x) (x)
+#define SP_NEVER(x)  (x)
 #else
 #define SP_ALWAYS(x) ((x) ? 1 : (assert(0 && "SP_ALWAYS(" #x ")"), 0))
-#define SP_NEVER(x) ((x) ? (assert(0 && "SP_NEVER(" #x ")"), 1) : 0)
+#define SP_NEVER(x)  ((x) ? (assert(0 && "SP_NEVER(" #x ")"), 1) : 0)
 #endif
 
 /* Number of elements of a true array (not a pointer). */

@@ -23,34 +23,34 @@
 SP_BEGIN_DECLS
 
 /* XX(name, value, message).  Append only; never renumber. */
-#define SP_ERR_MAP(XX)                                                        \
-    XX(OK, 0, "success")                                                      \
-    XX(ENOMEM, 1, "out of memory")                                            \
-    XX(EINVAL, 2, "invalid argument")                                         \
-    XX(EPARSE, 3, "malformed input")                                          \
-    XX(ERANGE, 4, "value out of range")                                       \
-    XX(EOVERFLOW, 5, "arithmetic overflow")                                   \
-    XX(EIO, 6, "input/output error")                                          \
-    XX(ETOOBIG, 7, "size limit exceeded")                                     \
-    XX(ENOTFOUND, 8, "not found")                                             \
-    XX(EEXIST, 9, "already exists")                                           \
-    XX(EUNSUPPORTED, 10, "not supported")                                     \
-    XX(ESTATE, 11, "operation not valid in the current state")                \
-    XX(EDIVZERO, 12, "division by zero")                                      \
-    XX(EPRECISION, 13, "more decimal places than the scale allows")           \
-    XX(ETRUNCATED, 14, "truncated input")                                     \
-    XX(ESCHEMA, 15, "schema version mismatch")                                \
-    XX(EBUSY, 16, "resource busy or locked")                                  \
-    XX(ETIMEOUT, 17, "timed out")                                             \
-    XX(ECONN, 18, "connection failed")                                        \
-    XX(EUNKNOWN_KIND, 19, "unknown event or record type")                     \
+#define SP_ERR_MAP(XX)                                              \
+    XX(OK, 0, "success")                                            \
+    XX(ENOMEM, 1, "out of memory")                                  \
+    XX(EINVAL, 2, "invalid argument")                               \
+    XX(EPARSE, 3, "malformed input")                                \
+    XX(ERANGE, 4, "value out of range")                             \
+    XX(EOVERFLOW, 5, "arithmetic overflow")                         \
+    XX(EIO, 6, "input/output error")                                \
+    XX(ETOOBIG, 7, "size limit exceeded")                           \
+    XX(ENOTFOUND, 8, "not found")                                   \
+    XX(EEXIST, 9, "already exists")                                 \
+    XX(EUNSUPPORTED, 10, "not supported")                           \
+    XX(ESTATE, 11, "operation not valid in the current state")      \
+    XX(EDIVZERO, 12, "division by zero")                            \
+    XX(EPRECISION, 13, "more decimal places than the scale allows") \
+    XX(ETRUNCATED, 14, "truncated input")                           \
+    XX(ESCHEMA, 15, "schema version mismatch")                      \
+    XX(EBUSY, 16, "resource busy or locked")                        \
+    XX(ETIMEOUT, 17, "timed out")                                   \
+    XX(ECONN, 18, "connection failed")                              \
+    XX(EUNKNOWN_KIND, 19, "unknown event or record type")           \
     XX(EGAP, 20, "sequence gap")
 
 typedef enum sp_err {
 #define SP_ERR_ENUM_(name, value, msg) SP_##name = value,
     SP_ERR_MAP(SP_ERR_ENUM_)
 #undef SP_ERR_ENUM_
-    SP_ERR_COUNT_ /* one past the last value; not an error code */
+        SP_ERR_COUNT_ /* one past the last value; not an error code */
 } sp_err;
 
 /* A human-readable message for err ("arithmetic overflow"); never NULL. */
@@ -60,7 +60,7 @@ SP_API const char *sp_strerror(sp_err err);
 SP_API const char *sp_errname(sp_err err);
 
 /* Largest message an sp_diag keeps (longer ones are cut, never overflowed). */
-#define SP_DIAG_MSG_MAX 256
+#define SP_DIAG_MSG_MAX   256
 #define SP_DIAG_FIELD_MAX 48
 
 /*

@@ -30,8 +30,8 @@
 
 SP_BEGIN_DECLS
 
-#define SP_EV_PX_SCALE 8
-#define SP_EV_QTY_SCALE 8
+#define SP_EV_PX_SCALE   8
+#define SP_EV_QTY_SCALE  8
 #define SP_EV_RATE_SCALE 12
 
 /*
@@ -63,78 +63,78 @@ SP_BEGIN_DECLS
  *   LONG_SHORT       px long/short ratio (SP_EV_RATE_SCALE); aux0 long share,
  *                    aux1 short share (SP_EV_RATE_SCALE)
  */
-#define SP_EVENT_KIND_MAP(XX)                                                                 \
-    XX(NONE, 0, "none")                                                                       \
-    XX(TRADE, 1, "trade")                                                                     \
-    XX(DEPTH_UPDATE, 2, "depth_update")                                                       \
-    XX(BOOK_LEVEL, 3, "book_level")                                                           \
-    XX(LIQUIDATION, 4, "liquidation")                                                         \
-    XX(FUNDING, 5, "funding")                                                                 \
-    XX(MARK, 6, "mark")                                                                       \
-    XX(INDEX, 7, "index")                                                                     \
-    XX(OPEN_INTEREST, 8, "open_interest")                                                     \
-    XX(KLINE, 9, "kline")                                                                     \
-    XX(TICKER, 10, "ticker")                                                                  \
-    XX(FILL, 11, "fill")                                                                      \
-    XX(CANCEL, 12, "cancel")                                                                  \
-    XX(REJECT, 13, "reject")                                                                  \
-    XX(LIQ_ENGINE, 14, "liquidation_engine")                                                  \
-    XX(ADL, 15, "adl")                                                                        \
-    XX(INSURANCE, 16, "insurance")                                                            \
-    XX(GAP, 17, "gap")                                                                        \
-    XX(SERIES, 18, "series")                                                                  \
+#define SP_EVENT_KIND_MAP(XX)                \
+    XX(NONE, 0, "none")                      \
+    XX(TRADE, 1, "trade")                    \
+    XX(DEPTH_UPDATE, 2, "depth_update")      \
+    XX(BOOK_LEVEL, 3, "book_level")          \
+    XX(LIQUIDATION, 4, "liquidation")        \
+    XX(FUNDING, 5, "funding")                \
+    XX(MARK, 6, "mark")                      \
+    XX(INDEX, 7, "index")                    \
+    XX(OPEN_INTEREST, 8, "open_interest")    \
+    XX(KLINE, 9, "kline")                    \
+    XX(TICKER, 10, "ticker")                 \
+    XX(FILL, 11, "fill")                     \
+    XX(CANCEL, 12, "cancel")                 \
+    XX(REJECT, 13, "reject")                 \
+    XX(LIQ_ENGINE, 14, "liquidation_engine") \
+    XX(ADL, 15, "adl")                       \
+    XX(INSURANCE, 16, "insurance")           \
+    XX(GAP, 17, "gap")                       \
+    XX(SERIES, 18, "series")                 \
     XX(LONG_SHORT, 19, "long_short")
 
 typedef enum sp_event_kind {
 #define SP_EVK_ENUM_(name, value, text) SP_EV_##name = value,
     SP_EVENT_KIND_MAP(SP_EVK_ENUM_)
 #undef SP_EVK_ENUM_
-    SP_EV_KIND_COUNT_
+        SP_EV_KIND_COUNT_
 } sp_event_kind;
 
 /* Venues.  Append only. */
-#define SP_VENUE_MAP(XX)                                                                      \
-    XX(NONE, 0, "none")                                                                       \
-    XX(BINANCE_UM, 1, "binance")                                                              \
-    XX(BINANCE_CM, 2, "binance_cm")                                                           \
-    XX(BINANCE_SPOT, 3, "binance_spot")                                                       \
-    XX(BYBIT, 4, "bybit")                                                                     \
-    XX(OKX, 5, "okx")                                                                         \
-    XX(BITMEX, 6, "bitmex")                                                                   \
-    XX(HYPERLIQUID, 7, "hyperliquid")                                                         \
-    XX(SIM, 8, "sim")                                                                         \
+#define SP_VENUE_MAP(XX)                \
+    XX(NONE, 0, "none")                 \
+    XX(BINANCE_UM, 1, "binance")        \
+    XX(BINANCE_CM, 2, "binance_cm")     \
+    XX(BINANCE_SPOT, 3, "binance_spot") \
+    XX(BYBIT, 4, "bybit")               \
+    XX(OKX, 5, "okx")                   \
+    XX(BITMEX, 6, "bitmex")             \
+    XX(HYPERLIQUID, 7, "hyperliquid")   \
+    XX(SIM, 8, "sim")                   \
     XX(EXTERNAL, 9, "external")
 
 typedef enum sp_venue {
 #define SP_VENUE_ENUM_(name, value, text) SP_VENUE_##name = value,
     SP_VENUE_MAP(SP_VENUE_ENUM_)
 #undef SP_VENUE_ENUM_
-    SP_VENUE_COUNT_
+        SP_VENUE_COUNT_
 } sp_venue;
 
 /* Flag bits of sp_event.flags. */
-#define SP_EVF_SELL 0x01u     /* side: sell / ask / short; clear = buy / bid / long */
-#define SP_EVF_MAKER 0x02u    /* trade: the buyer was the maker */
+#define SP_EVF_SELL     0x01u /* side: sell / ask / short; clear = buy / bid / long */
+#define SP_EVF_MAKER    0x02u /* trade: the buyer was the maker */
 #define SP_EVF_SNAPSHOT 0x04u /* depth: part of a snapshot, not a delta */
-#define SP_EVF_CLOSED 0x08u   /* kline: the bar is final */
-#define SP_EVF_DERIVED 0x10u  /* computed by us (e.g. a de-duplicated or estimated record) */
+#define SP_EVF_CLOSED   0x08u /* kline: the bar is final */
+#define SP_EVF_DERIVED  0x10u /* computed by us (e.g. a de-duplicated or estimated record) */
 
 /* Kline interval codes (sp_event.sub for SP_EV_KLINE). */
-#define SP_KLINE_MAP(XX)                                                                      \
-    XX(1M, 1, "1m", 60)                                                                       \
-    XX(3M, 2, "3m", 180)                                                                      \
-    XX(5M, 3, "5m", 300)                                                                      \
-    XX(15M, 4, "15m", 900)                                                                    \
-    XX(30M, 5, "30m", 1800)                                                                   \
-    XX(1H, 6, "1h", 3600)                                                                     \
-    XX(2H, 7, "2h", 7200)                                                                     \
-    XX(4H, 8, "4h", 14400)                                                                    \
-    XX(6H, 9, "6h", 21600)                                                                    \
-    XX(8H, 10, "8h", 28800)                                                                   \
-    XX(12H, 11, "12h", 43200)                                                                 \
-    XX(1D, 12, "1d", 86400)                                                                   \
-    XX(3D, 13, "3d", 259200)                                                                  \
-    XX(1W, 14, "1w", 604800)                                                                  \
+#define SP_KLINE_MAP(XX)      \
+    XX(1M, 1, "1m", 60)       \
+    XX(3M, 2, "3m", 180)      \
+    XX(5M, 3, "5m", 300)      \
+    XX(15M, 4, "15m", 900)    \
+    XX(30M, 5, "30m", 1800)   \
+    XX(1H, 6, "1h", 3600)     \
+    XX(2H, 7, "2h", 7200)     \
+    XX(4H, 8, "4h", 14400)    \
+    XX(6H, 9, "6h", 21600)    \
+    XX(8H, 10, "8h", 28800)   \
+    XX(12H, 11, "12h", 43200) \
+    XX(1D, 12, "1d", 86400)   \
+    XX(3D, 13, "3d", 259200)  \
+    XX(1W, 14, "1w", 604800)  \
     XX(1MO, 15, "1M", 2592000)
 
 /*

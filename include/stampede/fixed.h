@@ -123,9 +123,9 @@ SP_API sp_err sp_mul_checked(int64_t a, int64_t b, int64_t *out);
 SP_API sp_err sp_rescale(int64_t v, unsigned from, unsigned to, sp_rounding r, int64_t *out);
 
 /* Flags of sp_dec_parse_ex. */
-#define SP_DEC_NO_NEG 0x1u        /* reject a leading '-' */
+#define SP_DEC_NO_NEG        0x1u /* reject a leading '-' */
 #define SP_DEC_STRICT_PLACES 0x2u /* reject places past the scale even when they are zeros */
-#define SP_DEC_ROUND 0x4u         /* round places past the scale by rnd instead of rejecting */
+#define SP_DEC_ROUND         0x4u /* round places past the scale by rnd instead of rejecting */
 
 /*
  * Parse decimal text s[0..n) as a value at `scale` (0..SP_SCALE_MAX).
@@ -161,8 +161,7 @@ SP_API sp_err sp_dec_parse_ex(const char *s, size_t n, unsigned scale, unsigned 
 SP_API size_t sp_dec_format(int64_t v, unsigned scale, unsigned flags, char *out, size_t cap);
 
 /* As sp_dec_format for a 128-bit value (cap >= 64 always suffices). */
-SP_API size_t sp_dec_format_i128(__int128 v, unsigned scale, unsigned flags, char *out,
-                                 size_t cap);
+SP_API size_t sp_dec_format_i128(__int128 v, unsigned scale, unsigned flags, char *out, size_t cap);
 
 SP_END_DECLS
 

@@ -19,11 +19,11 @@
 #include "stampede/event.h"
 #include "stampede/symtab.h"
 
-#define SP_VERSION_MAJOR 0
-#define SP_VERSION_MINOR 1
-#define SP_VERSION_PATCH 0
+#define SP_VERSION_MAJOR  0
+#define SP_VERSION_MINOR  1
+#define SP_VERSION_PATCH  0
 #define SP_VERSION_STRING "0.1.0"
-#define SP_VERSION_NUM 0x000100
+#define SP_VERSION_NUM    0x000100
 
 SP_BEGIN_DECLS
 

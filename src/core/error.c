@@ -79,13 +79,13 @@ char *sp_diag_format(const sp_diag *d, char *out, size_t cap)
     if (d == NULL)
         return out;
     size_t o = 0;
-#define PUT(...)                                                                               \
-    do {                                                                                       \
-        if (o < cap) {                                                                         \
-            int k_ = snprintf(out + o, cap - o, __VA_ARGS__);                                  \
-            if (k_ > 0)                                                                        \
-                o += (size_t)k_;                                                               \
-        }                                                                                      \
+#define PUT(...)                                              \
+    do {                                                      \
+        if (o < cap) {                                        \
+            int k_ = snprintf(out + o, cap - o, __VA_ARGS__); \
+            if (k_ > 0)                                       \
+                o += (size_t)k_;                              \
+        }                                                     \
     } while (0)
     if (d->source)
         PUT("%s:", d->source);

@@ -82,8 +82,7 @@ static u128 abs_u128(i128 v)
  * half (cmp_half: -1 below, 0 exactly half, +1 above).  inexact is false
  * only when nothing was discarded.  Shared by division and decimal parsing.
  */
-static sp_err round_bump(sp_rounding r, bool neg, bool odd, bool inexact, int cmp_half,
-                         bool *bump)
+static sp_err round_bump(sp_rounding r, bool neg, bool odd, bool inexact, int cmp_half, bool *bump)
 {
     *bump = false;
     if (!inexact)
@@ -299,8 +298,7 @@ sp_err sp_dec_parse_ex(const char *s, size_t n, unsigned scale, unsigned flags, 
             if ((flags & SP_DEC_ROUND) == 0 && (dg != 0 || (flags & SP_DEC_STRICT_PLACES))) {
                 if (d)
                     d->column = i + 1;
-                return sp_diag_set(d, SP_EPRECISION,
-                                   "more than %u decimal places", scale);
+                return sp_diag_set(d, SP_EPRECISION, "more than %u decimal places", scale);
             }
         }
     }
@@ -312,8 +310,7 @@ sp_err sp_dec_parse_ex(const char *s, size_t n, unsigned scale, unsigned flags, 
         if (acc > limit) {
             if (d)
                 d->column = n;
-            return sp_diag_set(d, SP_EOVERFLOW, "decimal magnitude past int64 at scale %u",
-                               scale);
+            return sp_diag_set(d, SP_EOVERFLOW, "decimal magnitude past int64 at scale %u", scale);
         }
     }
 
@@ -325,8 +322,9 @@ sp_err sp_dec_parse_ex(const char *s, size_t n, unsigned scale, unsigned flags, 
         if (rc != SP_OK) {
             if (d)
                 d->column = n;
-            return sp_diag_set(d, rc, rc == SP_EPRECISION ? "more than %u decimal places"
-                                                          : "bad rounding mode for scale %u",
+            return sp_diag_set(d, rc,
+                               rc == SP_EPRECISION ? "more than %u decimal places"
+                                                   : "bad rounding mode for scale %u",
                                scale);
         }
         if (bump) {
@@ -353,8 +351,7 @@ sp_err sp_dec_parse(const char *s, size_t n, unsigned scale, int64_t *out, sp_di
 
 /* ---- scaled integer -> decimal text ------------------------------------ */
 
-static size_t format_mag(u128 mag, bool neg, unsigned scale, unsigned flags, char *out,
-                         size_t cap)
+static size_t format_mag(u128 mag, bool neg, unsigned scale, unsigned flags, char *out, size_t cap)
 {
     char tmp[64];
     size_t nd = 0;

@@ -55,8 +55,8 @@ void sp_symtab_free(sp_symtab *t)
     sp_free(t);
 }
 
-static uint32_t *find_slot(uint32_t *slots, uint32_t nslots, char *const *names,
-                           const char *name, size_t n)
+static uint32_t *find_slot(uint32_t *slots, uint32_t nslots, char *const *names, const char *name,
+                           size_t n)
 {
     uint32_t mask = nslots - 1;
     for (uint32_t i = hash_name(name, n) & mask;; i = (i + 1) & mask) {

@@ -112,8 +112,8 @@ uint64_t sp_test_enomem_loop(sp_err (*fn)(void *ctx), void *ctx, uint64_t max_st
         int failed = sp_testalloc_failed();
         sp_testalloc_uninstall();
         if (live != 0)
-            fail_msg("allocation fault %llu: %lld block(s) leaked (rc %s)",
-                     (unsigned long long)k, (long long)live, sp_errname(rc));
+            fail_msg("allocation fault %llu: %lld block(s) leaked (rc %s)", (unsigned long long)k,
+                     (long long)live, sp_errname(rc));
         if (rc == SP_OK) {
             if (failed)
                 fail_msg("allocation fault %llu was swallowed: call returned SP_OK",

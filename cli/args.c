@@ -52,11 +52,13 @@ int cli_parse(const cli_spec *spec, int argc, char **argv, cli_args *out)
     out->spec = spec;
     bool only_pos = false;
     for (int i = 1; i < argc; i++) {
-        const char *w = argv[i];
-        if (strlen(w) > SP_ARG_MAX) {
+        if (strlen(argv[i]) > SP_ARG_MAX) {
             cli_error(spec->verb, "argument %d is longer than %d bytes", i, SP_ARG_MAX);
             return CLI_EXIT_USAGE;
         }
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *w = argv[i];
         if (only_pos || w[0] != '-' || w[1] == '\0') {
             if (out->npos >= CLI_MAX_POS) {
                 cli_error(spec->verb, "too many arguments (at most %d)", CLI_MAX_POS);

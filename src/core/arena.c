@@ -2,7 +2,7 @@
  * arena.c -- bump allocator with a hard ceiling.
  *
  * Blocks are chained newest first.  An allocation that does not fit the
- * head block takes a new block of max(block_size, size + align) bytes, as
+ * head block takes a new block of max(block_size, size + align - 1) bytes, as
  * long as the total held stays under the ceiling.  Reset frees all blocks
  * but the oldest (usually the only one a steady-state request needs).
  */
@@ -17,8 +17,19 @@ struct sp_arena_block {
     sp_arena_block *next; /* older block */
     size_t size;          /* payload bytes */
     size_t used;          /* payload bytes handed out */
-    _Alignas(64) unsigned char data[];
+    _Alignas(16) unsigned char data[];
 };
+
+/* Offset in b at which `size` bytes aligned to `align` fit, or SIZE_MAX.
+ * Alignment is of the address, not the offset: blocks come from sp_malloc,
+ * which only guarantees 16-byte alignment. */
+static size_t fit(const sp_arena_block *b, size_t size, size_t align)
+{
+    uintptr_t base = (uintptr_t)b->data;
+    uintptr_t at = (base + b->used + (align - 1)) & ~(uintptr_t)(align - 1);
+    size_t off = (size_t)(at - base);
+    return off <= b->size && b->size - off >= size ? off : SIZE_MAX;
+}
 
 void sp_arena_init(sp_arena *a, size_t block_size, size_t limit)
 {
@@ -37,17 +48,17 @@ sp_err sp_arena_alloc(sp_arena *a, size_t size, size_t align, void **out)
     if (size == 0)
         size = 1;
     sp_arena_block *b = a->head;
-    if (b) {
-        size_t off = (b->used + align - 1) & ~(align - 1);
-        if (off <= b->size && b->size - off >= size) {
-            b->used = off + size;
-            *out = b->data + off;
-            return SP_OK;
-        }
+    size_t off;
+    if (b && (off = fit(b, size, align)) != SIZE_MAX) {
+        b->used = off + size;
+        *out = b->data + off;
+        return SP_OK;
     }
     size_t want = a->block_size;
-    if (size > want)
-        want = size;
+    if (size > SIZE_MAX - align)
+        return SP_ETOOBIG;
+    if (size + align - 1 > want)
+        want = size + align - 1; /* room for the worst-case alignment padding */
     if (want > a->limit || a->held > a->limit - want)
         return SP_ETOOBIG;
     b = sp_malloc(sizeof(*b) + want);
@@ -55,10 +66,14 @@ sp_err sp_arena_alloc(sp_arena *a, size_t size, size_t align, void **out)
         return SP_ENOMEM;
     b->next = a->head;
     b->size = want;
-    b->used = size;
+    b->used = 0;
     a->head = b;
     a->held += want;
-    *out = b->data;
+    off = fit(b, size, align);
+    if (SP_NEVER(off == SIZE_MAX))
+        return SP_ETOOBIG;
+    b->used = off + size;
+    *out = b->data + off;
     return SP_OK;
 }
 

@@ -56,7 +56,8 @@ SP_BEGIN_DECLS
  *                    sub = interval code (SP_KLINE_*); exch_ts = open time
  *   TICKER           px best bid, qty best bid qty; aux0 best ask, aux1 ask qty,
  *                    aux2 last price
- *   FILL .. INSURANCE  produced by our engine (engine/ documents aux)
+ *   FILL .. INSURANCE  produced by our engine (docs/internals/engine.md documents
+ *                    aux: account and order ids, fees)
  *   GAP              a sequence gap or reconnect: aux0 expected id, aux1 got id
  *   SERIES           one value of an external daily series (sub = SP_SERIES_*):
  *                    px value (SP_EV_PX_SCALE), aux0 extra value

@@ -16,8 +16,16 @@
 #include "stampede/clock.h"
 #include "stampede/fixed.h"
 #include "stampede/rng.h"
+#include "stampede/hash.h"
 #include "stampede/event.h"
 #include "stampede/symtab.h"
+#include "stampede/book.h"
+#include "stampede/rules.h"
+#include "stampede/engine.h"
+#include "stampede/feed.h"
+#include "stampede/store.h"
+#include "stampede/analytics.h"
+#include "stampede/sim.h"
 
 #define SP_VERSION_MAJOR  0
 #define SP_VERSION_MINOR  1

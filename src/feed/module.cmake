@@ -1,0 +1,16 @@
+# feed/ -- market-data decoders (issue 6).  libzip reads the data.binance.vision
+# .zip dumps, libzstd the .zst captures.
+pkg_check_modules(SP_FEED_DEPS REQUIRED IMPORTED_TARGET libzip libzstd)
+target_sources(stampede PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/feed.c
+  ${CMAKE_CURRENT_LIST_DIR}/json.c
+  ${CMAKE_CURRENT_LIST_DIR}/csv.c
+  ${CMAKE_CURRENT_LIST_DIR}/util.c
+  ${CMAKE_CURRENT_LIST_DIR}/binance_ws.c
+  ${CMAKE_CURRENT_LIST_DIR}/bybit_v5.c
+  ${CMAKE_CURRENT_LIST_DIR}/okx_v5.c
+  ${CMAKE_CURRENT_LIST_DIR}/capture.c
+  ${CMAKE_CURRENT_LIST_DIR}/binance_csv.c
+  ${CMAKE_CURRENT_LIST_DIR}/series.c
+  ${CMAKE_CURRENT_LIST_DIR}/sync.c)
+target_link_libraries(stampede PUBLIC PkgConfig::SP_FEED_DEPS)

@@ -11,7 +11,7 @@
 # everywhere (it is always on in `make check`).
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 10
 CMAKE ?= cmake
 CTEST ?= ctest
 EXTRA_CMAKE ?=

@@ -34,7 +34,8 @@ SP_API void sp_days_to_date(int64_t days, int *y, int *m, int *d);
 
 /*
  * Parse "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS[.fff...][Z]" (also with a space
- * instead of T) as UTC.  OUT: *ns since the epoch.  SP_EPARSE on bad text.
+ * instead of T) as UTC.  OUT: *ns since the epoch.  SP_EPARSE on bad text,
+ * SP_ERANGE past what int64 nanoseconds hold (1677-09-21 .. 2262-04-11).
  */
 SP_API sp_err sp_time_parse_iso(const char *s, size_t n, int64_t *ns);
 

@@ -127,7 +127,12 @@ sp_err sp_time_parse_iso(const char *s, size_t n, int64_t *ns)
     int64_t days;
     if (sp_date_to_days(y, mo, d, &days) != SP_OK)
         return SP_EPARSE;
-    *ns = ((days * 86400 + hh * 3600 + mi * 60 + ss) * 1000000000LL) + frac_ns;
+    /* int64 nanoseconds span 1677-09-21 .. 2262-04-11: outside, SP_ERANGE */
+    int64_t secs = days * 86400 + hh * 3600 + mi * 60 + ss, v;
+    if (__builtin_mul_overflow(secs, INT64_C(1000000000), &v) ||
+        __builtin_add_overflow(v, frac_ns, &v))
+        return SP_ERANGE;
+    *ns = v;
     return SP_OK;
 }
 

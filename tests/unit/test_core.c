@@ -357,6 +357,14 @@ static void test_calendar(void **state)
                                 ""};
     for (size_t i = 0; i < SP_COUNTOF(bad); i++)
         assert_int_equal(sp_time_parse_iso(bad[i], strlen(bad[i]), &ns), SP_EPARSE);
+    /* int64 nanoseconds end at 2262-04-11T23:47:16.854775807Z: later dates are
+     * out of range, not a wrapped value (found by fuzz_engine_log) */
+    assert_int_equal(sp_time_parse_iso("2262-04-11T23:47:16", 19, &ns), SP_OK);
+    assert_int_equal(sp_time_parse_iso("2262-04-11T23:47:17", 19, &ns), SP_ERANGE);
+    assert_int_equal(sp_time_parse_iso("2426-02-08T00:00:00", 19, &ns), SP_ERANGE);
+    assert_int_equal(sp_time_parse_iso("9999-12-31", 10, &ns), SP_ERANGE);
+    assert_int_equal(sp_time_parse_iso("1677-09-21T00:12:44", 19, &ns), SP_OK);
+    assert_int_equal(sp_time_parse_iso("1677-09-21T00:12:43", 19, &ns), SP_ERANGE);
     sp_time_format_iso(-1, out, sizeof(out));
     assert_string_equal(out, "1969-12-31T23:59:59.999Z");
     int64_t t0 = sp_clock_mono_ns(), t1 = sp_clock_mono_ns();

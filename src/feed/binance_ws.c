@@ -27,22 +27,11 @@
 #include "stampede/fixed.h"
 #include "stampede/limits.h"
 
-/* Output cursor over the caller's event array. */
-typedef struct out_cur {
-    sp_event *ev;
-    size_t cap;
-    size_t n;
-} out_cur;
+typedef sp__out out_cur;
 
 static sp_event *next_ev(sp__js *s, out_cur *o)
 {
-    if (o->n >= o->cap) {
-        sp__js_fail(s, s->base, NULL, SP_ETOOBIG, "message yields more than %zu events", o->cap);
-        return NULL;
-    }
-    sp_event *e = &o->ev[o->n++];
-    memset(e, 0, sizeof(*e));
-    return e;
+    return sp__next_ev(s, o, SP_VENUE_NONE);
 }
 
 /* The fields every event object carries: type, symbol, event time. */

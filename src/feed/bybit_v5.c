@@ -75,22 +75,11 @@ void sp_feed_bybit_free(sp_feed_bybit *ctx)
     sp_free(ctx);
 }
 
-typedef struct out_cur {
-    sp_event *ev;
-    size_t cap;
-    size_t n;
-} out_cur;
+typedef sp__out out_cur;
 
 static sp_event *next_ev(sp__js *s, out_cur *o)
 {
-    if (o->n >= o->cap) {
-        sp__js_fail(s, s->base, NULL, SP_ETOOBIG, "message yields more than %zu events", o->cap);
-        return NULL;
-    }
-    sp_event *e = &o->ev[o->n++];
-    memset(e, 0, sizeof(*e));
-    e->venue = SP_VENUE_BYBIT;
-    return e;
+    return sp__next_ev(s, o, SP_VENUE_BYBIT);
 }
 
 static sp_err ts_of(sp__js *s, const sp__jsobj *o, const char *key, int64_t *ns)

@@ -261,4 +261,14 @@ bool sp__csv_is(const sp__csv_row *row, size_t i, const char *text);
 /* Fail with "expected N columns". */
 sp_err sp__csv_cols(const sp__csv_row *row, size_t want, sp_diag *d);
 
+/* Output cursor over a caller's event array, shared by the message decoders. */
+typedef struct sp__out {
+    sp_event *ev; /* borrowed: the caller's array */
+    size_t cap;   /* its capacity */
+    size_t n;     /* events written */
+} sp__out;
+
+/* The next zeroed event of o stamped with venue, or NULL (SP_ETOOBIG in s) when full. */
+sp_event *sp__next_ev(sp__js *s, sp__out *o, uint8_t venue);
+
 #endif /* SP_FEED_INT_H */

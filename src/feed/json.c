@@ -609,3 +609,15 @@ sp_err sp__js_levels(sp__js *s, const sp__jsf *arr, const char *field, sp__js_le
         idx++;
     }
 }
+
+sp_event *sp__next_ev(sp__js *s, sp__out *o, uint8_t venue)
+{
+    if (o->n >= o->cap) {
+        sp__js_fail(s, s->base, NULL, SP_ETOOBIG, "message yields more than %zu events", o->cap);
+        return NULL;
+    }
+    sp_event *e = &o->ev[o->n++];
+    memset(e, 0, sizeof(*e));
+    e->venue = venue;
+    return e;
+}

@@ -34,22 +34,11 @@
 #include "feed/feed_int.h"
 #include "stampede/limits.h"
 
-typedef struct out_cur {
-    sp_event *ev;
-    size_t cap;
-    size_t n;
-} out_cur;
+typedef sp__out out_cur;
 
 static sp_event *next_ev(sp__js *s, out_cur *o)
 {
-    if (o->n >= o->cap) {
-        sp__js_fail(s, s->base, NULL, SP_ETOOBIG, "message yields more than %zu events", o->cap);
-        return NULL;
-    }
-    sp_event *e = &o->ev[o->n++];
-    memset(e, 0, sizeof(*e));
-    e->venue = SP_VENUE_OKX;
-    return e;
+    return sp__next_ev(s, o, SP_VENUE_OKX);
 }
 
 /* An integer written as a JSON string ("1597026383085") or number. */

@@ -47,9 +47,9 @@ format:
 
 check: deps-check lint
 	@start=$$(date +%s); \
-	$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTAMPEDE_BUILD_TESTS=ON -DSTAMPEDE_WITH_PG=ON -DSTAMPEDE_WERROR=ON $(EXTRA_CMAKE) >/dev/null && \
+	$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTAMPEDE_BUILD_TESTS=ON -DSTAMPEDE_WITH_PG=ON -DSTAMPEDE_WITH_NATS=ON -DSTAMPEDE_WERROR=ON $(EXTRA_CMAKE) >/dev/null && \
 	$(CMAKE) --build build -j$(JOBS) && \
-	$(CMAKE) -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-O1 -g" -DSTAMPEDE_SANITIZE=ON -DSTAMPEDE_BUILD_TESTS=ON -DSTAMPEDE_WITH_PG=ON -DSTAMPEDE_WERROR=ON $(EXTRA_CMAKE) >/dev/null && \
+	$(CMAKE) -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-O1 -g" -DSTAMPEDE_SANITIZE=ON -DSTAMPEDE_BUILD_TESTS=ON -DSTAMPEDE_WITH_PG=ON -DSTAMPEDE_WITH_NATS=ON -DSTAMPEDE_WERROR=ON $(EXTRA_CMAKE) >/dev/null && \
 	$(CMAKE) --build build-asan -j$(JOBS) && \
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) && \
 	echo "== tests: normal build ==" && \
@@ -65,7 +65,7 @@ fuzz: deps-check
 	bash scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
 
 bench: deps-bench
-	$(CMAKE) -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DSTAMPEDE_BUILD_TESTS=OFF -DSTAMPEDE_BUILD_BENCH=ON -DSTAMPEDE_WITH_PG=ON $(EXTRA_CMAKE) >/dev/null
+	$(CMAKE) -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DSTAMPEDE_BUILD_TESTS=OFF -DSTAMPEDE_BUILD_BENCH=ON -DSTAMPEDE_WITH_PG=ON -DSTAMPEDE_WITH_NATS=ON $(EXTRA_CMAKE) >/dev/null
 	$(CMAKE) --build build-release -j$(JOBS)
 	$(CTEST) --test-dir build-release -L bench -V -j1
 

@@ -107,7 +107,9 @@ static void print_json(const run_ctx *r, const sp_event *ev)
         printf(",\"reason\":\"%s\"", ins_sub(ev->sub));
     if (ev->kind != SP_EV_INSURANCE) {
         printf(",\"side\":\"%s\",\"px\":\"", ev->flags & SP_EVF_SELL ? "sell" : "buy");
-        dec(stdout, ev->px, ev->kind == SP_EV_FUNDING ? SP_EV_RATE_SCALE : SP_EV_PX_SCALE);
+        dec(stdout, ev->px,
+            ev->kind == SP_EV_FUNDING || ev->kind == SP_EV_FUNDING_PAY ? SP_EV_RATE_SCALE
+                                                                       : SP_EV_PX_SCALE);
         printf("\",\"qty\":\"");
         dec(stdout, ev->qty, SP_EV_QTY_SCALE);
         printf("\"");
@@ -147,6 +149,7 @@ static void print_json(const run_ctx *r, const sp_event *ev)
         printf("\"");
         break;
     case SP_EV_FUNDING:
+    case SP_EV_FUNDING_PAY:
         printf(",\"mark\":\"");
         dec(stdout, ev->aux[0], SP_EV_PX_SCALE);
         printf("\",\"account\":%lld,\"amount\":\"", (long long)ev->aux[1]);
@@ -214,9 +217,9 @@ static void print_text(const run_ctx *r, const sp_event *ev)
         dec(stdout, ev->aux[2], 8);
         printf(")\n");
         return;
+    case SP_EV_FUNDING_PAY:
+        return; /* per-position payments only in --json */
     case SP_EV_FUNDING:
-        if (ev->aux[1] != 0)
-            return; /* per-position payments only in --json */
         printf("funding     %s rate ", sym);
         dec(stdout, ev->px, SP_EV_RATE_SCALE);
         printf(" paid ");
@@ -236,10 +239,7 @@ static void print_text(const run_ctx *r, const sp_event *ev)
 static void sink(void *ctx, const sp_event *ev)
 {
     run_ctx *r = ctx;
-    /* per-position funding payments share the settlement's natural key in the store
-     * (one FUNDING per venue, symbol and time): only the summary is stored */
-    bool storable = !(ev->kind == SP_EV_FUNDING && ev->aux[1] != 0);
-    if (r->capstore && storable) {
+    if (r->capstore) {
         if (r->nstore == r->capstore) {
             size_t cap = r->capstore * 2;
             sp_event *n = sp_reallocarray(r->store_ev, cap, sizeof(*n));

@@ -63,6 +63,10 @@ SP_BEGIN_DECLS
  *                    px value (SP_EV_PX_SCALE), aux0 extra value
  *   LONG_SHORT       px long/short ratio (SP_EV_RATE_SCALE); aux0 long share,
  *                    aux1 short share (SP_EV_RATE_SCALE)
+ *   FUNDING_PAY      one position's funding payment in our engine: px rate
+ *                    (SP_EV_RATE_SCALE), aux0 mark, aux1 account, aux2 amount
+ *                    paid (+) or received (-), scale 1e-8; SELL = a short
+ *                    (the settlement's total is the FUNDING event, aux1 0)
  */
 #define SP_EVENT_KIND_MAP(XX)                \
     XX(NONE, 0, "none")                      \
@@ -84,7 +88,8 @@ SP_BEGIN_DECLS
     XX(INSURANCE, 16, "insurance")           \
     XX(GAP, 17, "gap")                       \
     XX(SERIES, 18, "series")                 \
-    XX(LONG_SHORT, 19, "long_short")
+    XX(LONG_SHORT, 19, "long_short")         \
+    XX(FUNDING_PAY, 20, "funding_pay")
 
 typedef enum sp_event_kind {
 #define SP_EVK_ENUM_(name, value, text) SP_EV_##name = value,

@@ -31,6 +31,21 @@ static inline uint64_t sp_fnv1a64(const void *p, size_t n, uint64_t h)
 }
 
 /*
+ * FNV-1a of the 8 bytes of v, least significant first, continuing from h:
+ * the same value on every machine whatever its byte order (state hashes
+ * and stored keys fold integers with this).
+ */
+static inline uint64_t sp_fnv1a64_i64(uint64_t h, int64_t v)
+{
+    uint64_t u = (uint64_t)v;
+    for (int i = 0; i < 8; i++) {
+        h ^= (u >> (8 * i)) & 0xffu;
+        h *= SP_FNV64_PRIME;
+    }
+    return h;
+}
+
+/*
  * A positive int64 id for an opaque string id (a UUID trade id): the
  * FNV-1a hash of its bytes with the top bit cleared, and never 0 (0 means
  * "no id" in an event).  Stable forever: stored keys depend on it.

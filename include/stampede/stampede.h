@@ -26,6 +26,7 @@
 #include "stampede/store.h"
 #include "stampede/analytics.h"
 #include "stampede/sim.h"
+#include "stampede/bus.h"
 
 #define SP_VERSION_MAJOR  0
 #define SP_VERSION_MINOR  1

@@ -17,70 +17,59 @@
 #include <string.h>
 
 #include "engine/engine_int.h"
-
-#define FNV_OFF   0xcbf29ce484222325ull
-#define FNV_PRIME 0x100000001b3ull
-
-static uint64_t mix(uint64_t h, int64_t v)
-{
-    uint64_t u = (uint64_t)v;
-    for (int i = 0; i < 8; i++) {
-        h ^= (u >> (8 * i)) & 0xffu;
-        h *= FNV_PRIME;
-    }
-    return h;
-}
+#include "stampede/hash.h"
 
 uint64_t sp_engine_state_hash(const sp_engine *e)
 {
-    uint64_t h = FNV_OFF;
+    uint64_t h = SP_FNV64_OFFSET;
     if (!e)
         return 0;
     for (uint32_t a = 0; a < e->nasset; a++) {
-        h = mix(h, e->insurance[a]);
-        h = mix(h, e->fees[a]);
-        h = mix(h, e->net_in[a]);
+        h = sp_fnv1a64_i64(h, e->insurance[a]);
+        h = sp_fnv1a64_i64(h, e->fees[a]);
+        h = sp_fnv1a64_i64(h, e->net_in[a]);
     }
     for (uint32_t i = 0; i < e->ninst; i++) {
         const eng_inst *ii = &e->inst[i];
-        h = mix(h, ii->mark);
-        h = mix(h, ii->index);
-        h = mix(h, ii->last);
-        h = mix(h, ii->last_rate);
-        h = mix(h, ii->fund.size);
-        h = mix(h, ii->fund.value);
-        h = mix(h, (int64_t)sp_book_state_hash(ii->book));
+        h = sp_fnv1a64_i64(h, ii->mark);
+        h = sp_fnv1a64_i64(h, ii->index);
+        h = sp_fnv1a64_i64(h, ii->last);
+        h = sp_fnv1a64_i64(h, ii->last_rate);
+        h = sp_fnv1a64_i64(h, ii->fund.size);
+        h = sp_fnv1a64_i64(h, ii->fund.value);
+        h = sp_fnv1a64_i64(h, (int64_t)sp_book_state_hash(ii->book));
     }
     for (uint32_t id = 1; id <= e->cfg.max_accounts; id++) {
         const eng_acct *a = &e->acct[id];
         if (!a->exists)
             continue;
-        h = mix(h, id);
-        h = mix(h, a->hedge);
-        h = mix(h, a->liquidations);
+        h = sp_fnv1a64_i64(h, id);
+        h = sp_fnv1a64_i64(h, a->hedge);
+        h = sp_fnv1a64_i64(h, a->liquidations);
         for (uint32_t k = 0; k < e->nasset; k++)
-            h = mix(h, a->wallet[k]);
+            h = sp_fnv1a64_i64(h, a->wallet[k]);
         for (uint32_t p = a->pos_head; p; p = e->pos[p].next) {
             const eng_pos *q = &e->pos[p];
-            h = mix(h, q->inst);
-            h = mix(h, q->leg);
-            h = mix(h, q->mode);
-            h = mix(h, q->leverage);
-            h = mix(h, q->size);
-            h = mix(h, q->value);
-            h = mix(h, q->margin);
-            h = mix(h, q->pend_buy);
-            h = mix(h, q->pend_sell);
+            h = sp_fnv1a64_i64(h, q->inst);
+            h = sp_fnv1a64_i64(h, q->leg);
+            h = sp_fnv1a64_i64(h, q->mode);
+            h = sp_fnv1a64_i64(h, q->leverage);
+            h = sp_fnv1a64_i64(h, q->size);
+            h = sp_fnv1a64_i64(h, q->value);
+            h = sp_fnv1a64_i64(h, q->margin);
+            h = sp_fnv1a64_i64(h, q->pend_buy);
+            h = sp_fnv1a64_i64(h, q->pend_sell);
         }
         /* open orders: the books' hashes hold their order; here the owner and leaves,
          * folded commutatively so the hash does not depend on list order */
         uint64_t oh = 0;
         for (uint32_t o = a->ord_head; o; o = e->ord[o].next) {
             const eng_ord *r = &e->ord[o];
-            uint64_t x = mix(mix(mix(FNV_OFF, (int64_t)r->id), r->leaves), r->px);
+            uint64_t x = sp_fnv1a64_i64(
+                sp_fnv1a64_i64(sp_fnv1a64_i64(SP_FNV64_OFFSET, (int64_t)r->id), r->leaves), r->px);
             oh += x;
         }
-        h = mix(h, (int64_t)oh);
+        h = sp_fnv1a64_i64(h, (int64_t)oh);
     }
     return h;
 }

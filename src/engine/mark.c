@@ -222,7 +222,8 @@ static void emit_funding(sp_engine *e, const eng_inst *ii, int64_t rate, uint32_
 {
     sp_event ev;
     memset(&ev, 0, sizeof(ev));
-    ev.kind = SP_EV_FUNDING;
+    /* a position's payment, or (account 0) the settlement's pot */
+    ev.kind = account != 0 ? SP_EV_FUNDING_PAY : SP_EV_FUNDING;
     ev.flags = sell ? SP_EVF_SELL : 0;
     ev.px = sp__engine_rate_ev(rate);
     ev.aux[0] = ii->mark;

@@ -30,6 +30,7 @@
 
 #include "feed/feed_int.h"
 #include "stampede/fixed.h"
+#include "stampede/hash.h"
 
 /* Remembered rows of one timestamp, for liquidationSnapshot de-duplication. */
 #define DEDUP_MAX 64
@@ -440,16 +441,6 @@ static sp_err trades_line(sp__feed_run *r, const char *line, size_t n, uint64_t 
 
 /* ---- liquidationSnapshot ------------------------------------------------ */
 
-static uint64_t fnv1a(const char *p, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 static sp_err liqsnap_line(sp__feed_run *r, const char *line, size_t n, uint64_t lineno, sp_diag *d,
                            bool *fatal)
 {
@@ -486,7 +477,7 @@ static sp_err liqsnap_line(sp__feed_run *r, const char *line, size_t n, uint64_t
         return sp_diag_set(d, SP_EPARSE, "side must be BUY or SELL");
     }
     /* de-duplicate: the same row text at the same time is the upstream repeat */
-    uint64_t h = fnv1a(line, n);
+    uint64_t h = sp_fnv1a64(line, n, SP_FNV64_OFFSET);
     if (e.exch_ts_ns != st->dedup_ts) {
         st->dedup_ts = e.exch_ts_ns;
         st->ndedup = 0;
@@ -660,18 +651,39 @@ static sp_err lasota_snapshot_row(sp__feed_run *r, csv_state *st, const sp__csv_
     return sp__feed_emit(r, &e, 1);
 }
 
+/*
+ * The common start of every Lasota line: the file's symbol, '#' lines (the
+ * recorder's quality report) and the header skipped (*skip), the row split
+ * into ncols columns and, when type is given, EventType (column 2) checked.
+ */
+static sp_err lasota_split(sp__feed_run *r, const char *line, size_t n, size_t ncols,
+                           const char *type, sp__csv_row *row, bool *skip, sp_diag *d, bool *fatal)
+{
+    sp_err rc = lasota_start(r, sp__feed_state(r), d, fatal);
+    *skip = rc == SP_OK && (line[0] == '#' || is_lasota_header(line, n));
+    if (rc != SP_OK || *skip)
+        return rc;
+    if ((rc = sp__csv_split(line, n, row, d)) != SP_OK ||
+        (rc = sp__csv_cols(row, ncols, d)) != SP_OK)
+        return rc;
+    if (type != NULL && !sp__csv_is(row, 2, type)) {
+        d->column = row->off[2] + 1;
+        sp_diag_field(d, "EventType");
+        return sp_diag_set(d, SP_EUNKNOWN_KIND, "expected %s", type);
+    }
+    return SP_OK;
+}
+
 static sp_err lasota_snapshot_line(sp__feed_run *r, const char *line, size_t n, uint64_t lineno,
                                    sp_diag *d, bool *fatal)
 {
     (void)lineno;
-    csv_state *st = sp__feed_state(r);
-    sp_err rc = lasota_start(r, st, d, fatal);
-    if (rc != SP_OK || line[0] == '#' || is_lasota_header(line, n))
-        return rc; /* '#' lines: the recorder's quality report */
     sp__csv_row row;
-    if ((rc = sp__csv_split(line, n, &row, d)) != SP_OK || (rc = sp__csv_cols(&row, 6, d)) != SP_OK)
+    bool skip;
+    sp_err rc = lasota_split(r, line, n, 6, NULL, &row, &skip, d, fatal);
+    if (rc != SP_OK || skip)
         return rc;
-    return lasota_snapshot_row(r, st, &row, 0, 2, 3, 4, 5, d);
+    return lasota_snapshot_row(r, sp__feed_state(r), &row, 0, 2, 3, 4, 5, d);
 }
 
 /* A diff-depth row starting at column c0 = Stream. */
@@ -701,20 +713,12 @@ static sp_err lasota_diff_line(sp__feed_run *r, const char *line, size_t n, uint
                                sp_diag *d, bool *fatal)
 {
     (void)lineno;
-    csv_state *st = sp__feed_state(r);
-    sp_err rc = lasota_start(r, st, d, fatal);
-    if (rc != SP_OK || line[0] == '#' || is_lasota_header(line, n))
-        return rc;
     sp__csv_row row;
-    if ((rc = sp__csv_split(line, n, &row, d)) != SP_OK ||
-        (rc = sp__csv_cols(&row, 12, d)) != SP_OK)
+    bool skip;
+    sp_err rc = lasota_split(r, line, n, 12, "depthUpdate", &row, &skip, d, fatal);
+    if (rc != SP_OK || skip)
         return rc;
-    if (!sp__csv_is(&row, 2, "depthUpdate")) {
-        d->column = row.off[2] + 1;
-        sp_diag_field(d, "EventType");
-        return sp_diag_set(d, SP_EUNKNOWN_KIND, "expected depthUpdate");
-    }
-    return lasota_diff_row(r, st, &row, 1, 0, 0, d);
+    return lasota_diff_row(r, sp__feed_state(r), &row, 1, 0, 0, d);
 }
 
 static sp_err lasota_trade_row(sp__feed_run *r, csv_state *st, const sp__csv_row *row, size_t c0,
@@ -742,20 +746,12 @@ static sp_err lasota_trades_line(sp__feed_run *r, const char *line, size_t n, ui
                                  sp_diag *d, bool *fatal)
 {
     (void)lineno;
-    csv_state *st = sp__feed_state(r);
-    sp_err rc = lasota_start(r, st, d, fatal);
-    if (rc != SP_OK || line[0] == '#' || is_lasota_header(line, n))
-        return rc;
     sp__csv_row row;
-    if ((rc = sp__csv_split(line, n, &row, d)) != SP_OK ||
-        (rc = sp__csv_cols(&row, 11, d)) != SP_OK)
+    bool skip;
+    sp_err rc = lasota_split(r, line, n, 11, "trade", &row, &skip, d, fatal);
+    if (rc != SP_OK || skip)
         return rc;
-    if (!sp__csv_is(&row, 2, "trade")) {
-        d->column = row.off[2] + 1;
-        sp_diag_field(d, "EventType");
-        return sp_diag_set(d, SP_EUNKNOWN_KIND, "expected trade");
-    }
-    return lasota_trade_row(r, st, &row, 1, 0, 6, 7, 8, 9, d);
+    return lasota_trade_row(r, sp__feed_state(r), &row, 1, 0, 6, 7, 8, 9, d);
 }
 
 /* The merged file: 24 columns, the row kind in StreamType (column 20). */
@@ -763,14 +759,12 @@ static sp_err lasota_merged_line(sp__feed_run *r, const char *line, size_t n, ui
                                  sp_diag *d, bool *fatal)
 {
     (void)lineno;
-    csv_state *st = sp__feed_state(r);
-    sp_err rc = lasota_start(r, st, d, fatal);
-    if (rc != SP_OK || line[0] == '#' || is_lasota_header(line, n))
-        return rc;
     sp__csv_row row;
-    if ((rc = sp__csv_split(line, n, &row, d)) != SP_OK ||
-        (rc = sp__csv_cols(&row, 24, d)) != SP_OK)
+    bool skip;
+    sp_err rc = lasota_split(r, line, n, 24, NULL, &row, &skip, d, fatal);
+    if (rc != SP_OK || skip)
         return rc;
+    csv_state *st = sp__feed_state(r);
     if (sp__csv_is(&row, 20, "DIFFERENCE_DEPTH_STREAM"))
         return lasota_diff_row(r, st, &row, 2, 1, 0, d);
     if (sp__csv_is(&row, 20, "FINAL_DEPTH_SNAPSHOT")) /* the recorder's rebuilt book */

@@ -354,6 +354,20 @@ static tick *tick_for(sp_feed_bybit *c, uint32_t sym, bool create)
     return t;
 }
 
+/* The next output event of a ticker group: kind, symbol and both times set. */
+static sp_event *ticker_ev(sp__js *s, out_cur *out, uint8_t kind, uint32_t sym, int64_t ts,
+                           int64_t lts)
+{
+    sp_event *e = next_ev(s, out);
+    if (e != NULL) {
+        e->kind = kind;
+        e->symbol_id = sym;
+        e->exch_ts_ns = ts;
+        e->local_ts_ns = lts;
+    }
+    return e;
+}
+
 static sp_err dec_tickers(sp__js *s, sp_feed_bybit *c, const sp__jsobj *top, bool snap,
                           sp_symtab *syms, int64_t lts, out_cur *out)
 {
@@ -419,14 +433,10 @@ static sp_err dec_tickers(sp__js *s, sp_feed_bybit *c, const sp__jsobj *top, boo
         }
     }
     bool book = got[TV_BID] || got[TV_BIDQ] || got[TV_ASK] || got[TV_ASKQ];
+    sp_event *e;
     if (book && t->have[TV_BID] && t->have[TV_ASK] && t->have[TV_BIDQ] && t->have[TV_ASKQ]) {
-        sp_event *e = next_ev(s, out);
-        if (e == NULL)
+        if ((e = ticker_ev(s, out, SP_EV_TICKER, sym, ts, lts)) == NULL)
             return SP_ETOOBIG;
-        e->kind = SP_EV_TICKER;
-        e->symbol_id = sym;
-        e->exch_ts_ns = ts;
-        e->local_ts_ns = lts;
         e->px = t->v[TV_BID];
         e->qty = t->v[TV_BIDQ];
         e->aux[0] = t->v[TV_ASK];
@@ -434,36 +444,21 @@ static sp_err dec_tickers(sp__js *s, sp_feed_bybit *c, const sp__jsobj *top, boo
         e->aux[2] = t->have[TV_LAST] ? t->v[TV_LAST] : 0;
     }
     if ((got[TV_MARK] || got[TV_INDEX]) && t->have[TV_MARK]) {
-        sp_event *e = next_ev(s, out);
-        if (e == NULL)
+        if ((e = ticker_ev(s, out, SP_EV_MARK, sym, ts, lts)) == NULL)
             return SP_ETOOBIG;
-        e->kind = SP_EV_MARK;
-        e->symbol_id = sym;
-        e->exch_ts_ns = ts;
-        e->local_ts_ns = lts;
         e->px = t->v[TV_MARK];
         e->aux[0] = t->have[TV_INDEX] ? t->v[TV_INDEX] : 0;
         e->aux[2] = t->have[TV_FUND] ? t->v[TV_FUND] : 0;
     }
     if ((got[TV_OI] || got[TV_OIV]) && t->have[TV_OI]) {
-        sp_event *e = next_ev(s, out);
-        if (e == NULL)
+        if ((e = ticker_ev(s, out, SP_EV_OPEN_INTEREST, sym, ts, lts)) == NULL)
             return SP_ETOOBIG;
-        e->kind = SP_EV_OPEN_INTEREST;
-        e->symbol_id = sym;
-        e->exch_ts_ns = ts;
-        e->local_ts_ns = lts;
         e->qty = t->v[TV_OI];
         e->aux[0] = t->have[TV_OIV] ? t->v[TV_OIV] : 0;
     }
     if ((got[TV_FUND] || got[TV_NEXTFT]) && t->have[TV_FUND]) {
-        sp_event *e = next_ev(s, out);
-        if (e == NULL)
+        if ((e = ticker_ev(s, out, SP_EV_FUNDING, sym, ts, lts)) == NULL)
             return SP_ETOOBIG;
-        e->kind = SP_EV_FUNDING;
-        e->symbol_id = sym;
-        e->exch_ts_ns = ts;
-        e->local_ts_ns = lts;
         e->px = t->v[TV_FUND];
         e->aux[0] = t->have[TV_MARK] ? t->v[TV_MARK] : 0;
         e->aux[2] = t->have[TV_NEXTFT] ? t->v[TV_NEXTFT] : 0;

@@ -61,29 +61,6 @@ int sp__rules_cmp_mul(i128 a, i128 b, i128 c, i128 d)
     return sx > 0 ? mag : -mag;
 }
 
-/* floor / ceil / half-up / trunc of n / d (d > 0), by a rounding of fixed.h. */
-static i128 div_rnd(i128 n, i128 d, sp_rounding r)
-{
-    i128 q = n / d;
-    i128 rem = n - q * d;
-    if (rem == 0)
-        return q;
-    switch (r) {
-    case SP_RND_DOWN:
-        return n < 0 ? q - 1 : q;
-    case SP_RND_UP:
-        return n > 0 ? q + 1 : q;
-    case SP_RND_HALF_UP: {
-        u128 r2 = uabs(rem);
-        if (r2 >= uabs(d) - r2)
-            return n < 0 ? q - 1 : q + 1;
-        return q;
-    }
-    default:
-        return q;
-    }
-}
-
 /*
  * f = num / den, rem = num - f den for num >= 0, den > 0.  When den fits in
  * 64 bits and the quotient does too (the usual liquidation price), x86-64
@@ -182,7 +159,9 @@ sp_err sp_rules_round_px(__int128 num, __int128 den, int64_t step, sp_px_round m
     i128 dd;
     if (!sp__rules_mul(den, step, &dd))
         return SP_EOVERFLOW;
-    i128 k = div_rnd(num, dd, r), v;
+    i128 k, v;
+    if ((e = sp_div_i128_wide(num, dd, r, &k)) != SP_OK)
+        return e;
     if (!sp__rules_mul(k, step, &v) || v > INT64_MAX || v < INT64_MIN)
         return SP_EOVERFLOW;
     *out = (int64_t)v;
@@ -629,7 +608,10 @@ static sp_err binance_mm(const sp_rules *r, const sp_rules_pos *p, int64_t mark,
         i128 v = (i128)qs[i] * mark, w;
         if (!sp__rules_mul(v, mmr, &w))
             return SP_EOVERFLOW;
-        total += div_rnd(w, (i128)SP__RULES_ONE * SP__RULES_ONE, SP_RND_UP) - cum;
+        i128 m;
+        if ((e = sp_div_i128_wide(w, (i128)SP__RULES_ONE * SP__RULES_ONE, SP_RND_UP, &m)) != SP_OK)
+            return e;
+        total += m - cum;
     }
     if (total > INT64_MAX || total < INT64_MIN)
         return SP_EOVERFLOW;
@@ -715,7 +697,10 @@ static sp_err bybit_mm(const sp_rules *r, const sp_rules_pos *p, int64_t mark, i
     i128 w;
     if (!sp__rules_mul((i128)q * p->entry_px, mmr, &w))
         return SP_EOVERFLOW;
-    i128 v = div_rnd(w, (i128)SP__RULES_ONE * SP__RULES_ONE, SP_RND_UP) - ded;
+    i128 v;
+    if ((e = sp_div_i128_wide(w, (i128)SP__RULES_ONE * SP__RULES_ONE, SP_RND_UP, &v)) != SP_OK)
+        return e;
+    v -= ded;
     if (v > INT64_MAX || v < INT64_MIN)
         return SP_EOVERFLOW;
     *mm = (int64_t)v;
@@ -797,7 +782,9 @@ static sp_err okx_mm(const sp_rules *r, const sp_rules_pos *p, int64_t mark, int
     i128 w;
     if (!sp__rules_mul((i128)q * mark, (i128)mmr + p->fee_rate, &w))
         return SP_EOVERFLOW;
-    i128 v = div_rnd(w, (i128)SP__RULES_ONE * SP__RULES_ONE, SP_RND_UP);
+    i128 v;
+    if ((e = sp_div_i128_wide(w, (i128)SP__RULES_ONE * SP__RULES_ONE, SP_RND_UP, &v)) != SP_OK)
+        return e;
     if (v > INT64_MAX)
         return SP_EOVERFLOW;
     *mm = (int64_t)v;
@@ -902,8 +889,9 @@ static sp_err inverse_mm(const sp_rules *r, const sp_rules_pos *p, int64_t mark,
     /* requirement in coin: MMR x Q/EP + fee x Q/BP, Q/BP = (WB' + s Q/EP) / (s + fee) */
     i128 wb;
     wallet_net(p, &wb);
-    i128 a = div_rnd((i128)q * p->mmr, (i128)p->entry_px, SP_RND_UP);
-    i128 b = 0;
+    i128 a, b = 0;
+    if ((e = sp_div_i128_wide((i128)q * p->mmr, (i128)p->entry_px, SP_RND_UP, &a)) != SP_OK)
+        return e;
     if (p->fee_rate != 0) {
         /* fee (WB' EP + s Q 1e8) / (EP (s 1e8 + fee)): scales 8 + 16 - 16 = 8 */
         i128 x, y;
@@ -916,7 +904,8 @@ static sp_err inverse_mm(const sp_rules *r, const sp_rules_pos *p, int64_t mark,
             x = -x;
             y = -y;
         }
-        b = div_rnd(x, y, SP_RND_UP);
+        if ((e = sp_div_i128_wide(x, y, SP_RND_UP, &b)) != SP_OK)
+            return e; /* y != 0: check_pos keeps the fee inside (-1, 1) */
     }
     if (a + b > INT64_MAX)
         return SP_EOVERFLOW;

@@ -14,6 +14,7 @@
 
 #include "stampede/alloc.h"
 #include "stampede/clock.h"
+#include "stampede/hash.h"
 #include "store/store_int.h"
 
 /* ---- natural key --------------------------------------------------------- */
@@ -26,14 +27,9 @@
 static int64_t content_hash(const sp_event *ev)
 {
     int64_t v[6] = {ev->px, ev->qty, ev->aux[0], ev->aux[1], ev->aux[2], ev->flags};
-    uint64_t h = 14695981039346656037ull;
-    for (size_t i = 0; i < SP_COUNTOF(v); i++) {
-        uint64_t x = (uint64_t)v[i];
-        for (int b = 0; b < 8; b++) {
-            h ^= (x >> (8 * b)) & 0xffu;
-            h *= 1099511628211ull;
-        }
-    }
+    uint64_t h = SP_FNV64_OFFSET;
+    for (size_t i = 0; i < SP_COUNTOF(v); i++)
+        h = sp_fnv1a64_i64(h, v[i]);
     return (int64_t)h;
 }
 

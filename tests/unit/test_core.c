@@ -412,6 +412,23 @@ static void test_rng_reference(void **state)
 
 /* ---- events -------------------------------------------------------------- */
 
+/* FNV-1a: published vectors; the int64 fold hashes little-endian bytes. */
+static void test_hash(void **state)
+{
+    (void)state;
+    assert_true(sp_fnv1a64("", 0, SP_FNV64_OFFSET) == 0xcbf29ce484222325ull);
+    assert_true(sp_fnv1a64("a", 1, SP_FNV64_OFFSET) == 0xaf63dc4c8601ec8cull);
+    assert_true(sp_fnv1a64("foobar", 6, SP_FNV64_OFFSET) == 0x85944171f73967e8ull);
+    const unsigned char le[8] = {0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x81};
+    int64_t v = (int64_t)0x8102030405060708ull;
+    assert_true(sp_fnv1a64_i64(SP_FNV64_OFFSET, v) == sp_fnv1a64(le, 8, SP_FNV64_OFFSET));
+    /* continuing from h equals hashing the concatenation */
+    assert_true(sp_fnv1a64("bar", 3, sp_fnv1a64("foo", 3, SP_FNV64_OFFSET)) ==
+                sp_fnv1a64("foobar", 6, SP_FNV64_OFFSET));
+    int64_t id = sp_id_hash63("a", 1);
+    assert_true(id > 0 && (uint64_t)id == (0xaf63dc4c8601ec8cull & 0x7fffffffffffffffull));
+}
+
 static void test_event_names(void **state)
 {
     (void)state;
@@ -447,6 +464,7 @@ int main(void)
         cmocka_unit_test(test_symtab_enomem),
         cmocka_unit_test(test_calendar),
         cmocka_unit_test(test_rng_reference),
+        cmocka_unit_test(test_hash),
         cmocka_unit_test(test_event_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

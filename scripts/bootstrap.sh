@@ -25,6 +25,16 @@ for pkg in "${want[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
     [ "$status" = "install ok installed" ] || missing+=("$pkg")
 done
+# Commands some profiles need that may come from outside Debian's packages
+# (the machine image ships Node.js and npm); Debian's own only when absent.
+for p in "${profiles[@]}"; do
+    case "$p" in
+    check | bench)
+        command -v node >/dev/null 2>&1 || missing+=(nodejs)
+        command -v npm >/dev/null 2>&1 || missing+=(npm)
+        ;;
+    esac
+done
 # de-duplicate
 if [ ${#missing[@]} -gt 0 ]; then
     mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)

@@ -1,8 +1,12 @@
 /*
- * limits.h -- every numeric limit of stampede, in one place.
+ * limits.h -- the numeric limits of core (decimal text, scales, messages,
+ * buffers, symbols, arguments).
  *
- * Each can be overridden at build time with -DNAME=value.  Modules size
- * their pools and reject input from these; nothing else hard-codes a bound.
+ * Each module keeps its own limits in a "limits" block at the top of its
+ * public header (SP_BOOK_*, SP_ENGINE_*, SP_SIM_*, SP_RULES_*, ...), beside
+ * the API they bound; every one, here or there, is an #ifndef default that
+ * can be overridden at build time with -DNAME=value.  Pools are sized and
+ * input is rejected from these; nothing hard-codes a bound.
  */
 #ifndef STAMPEDE_LIMITS_H
 #define STAMPEDE_LIMITS_H

@@ -19,6 +19,10 @@
  *   ours  sp_an_load (sp_store_query of kind = liquidation, exch_ts in the
  *         24h window) + sp_an_liq_aggregate (venue x symbol x side: count,
  *         notional, largest) + sp_an_liq_traders (the slot estimator);
+ *   roll  sp_an_liq_from_rollups: the same figures from the store's
+ *         per-minute roll-ups (liq_minute, written at ingest; schema 3):
+ *         1,440 x groups rows instead of N events -- the report's path for
+ *         minute-aligned windows;
  *   agg   sp_an_liq_aggregate + traders alone on the loaded array (no I/O);
  *   base  SELECT venue, symbol_id, flags & 1, count(*), sum(aux2),
  *         max(aux2) FROM event WHERE kind = 4 AND exch_ts_ns in the window
@@ -26,8 +30,10 @@
  * With PostgreSQL the same three are measured on a database filled by
  * sp_store (day partitions), the baseline through libpq.
  * Correctness: the group count, total count and exact notional sum of ours
- * and of the SQL must be equal (exit 1 otherwise), and a hash of the
- * groups is printed.
+ * and of the SQL must be equal, and roll must give the same group hash,
+ * totals and bit-identical traders estimate as ours (exit 1 otherwise); a
+ * hash of the groups is printed.  Ingest is timed with the roll-ups being
+ * maintained (compare with a build of the previous commit for their cost).
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -168,6 +174,35 @@ static int ours(sp_store *s, bool io, sp_an_events *keep, result *r, sp_an_trade
     return 0;
 }
 
+/* The figures from the roll-ups; *tr gets the traders estimate. */
+static int roll(sp_store *s, result *r, sp_an_traders *tr)
+{
+    sp_symtab *syms = NULL;
+    sp_an_liq_group g[256];
+    size_t ng;
+    sp_an_liq_total t;
+    sp_diag d = {0};
+    if (sp_symtab_new(&syms) != SP_OK)
+        return -1;
+    if (sp_an_liq_from_rollups(s, DAY0, DAY0 + DAYNS, syms, g, 256, &ng, &t, tr, &d) != SP_OK) {
+        fprintf(stderr, NAME ": roll-ups: %s\n", d.msg);
+        sp_symtab_free(syms);
+        return -1;
+    }
+    r->groups = ng;
+    r->count = t.count;
+    r->notional = t.notional;
+    r->hash = groups_hash(g, ng, syms);
+    sp_symtab_free(syms);
+    return 0;
+}
+
+static int same_traders(const sp_an_traders *a, const sp_an_traders *b)
+{
+    return a->counted == b->counted && a->observed == b->observed && a->saturated == b->saturated &&
+           a->estimate == b->estimate && a->stderr_est == b->stderr_est;
+}
+
 static int base(sqlite3 *db, result *r)
 {
     sqlite3_stmt *st;
@@ -241,9 +276,9 @@ static int pg_phases(uint64_t n)
         return 1;
     }
     PQclear(PQexec(c, "ANALYZE event"));
-    double so[BENCH_RUNS], sb[BENCH_RUNS];
-    result ro = {0}, rb = {0};
-    sp_an_traders tr;
+    double so[BENCH_RUNS], sb[BENCH_RUNS], sr[BENCH_RUNS];
+    result ro = {0}, rb = {0}, rr = {0};
+    sp_an_traders tr, trr;
     for (int k = 0; k < BENCH_RUNS; k++) {
         double a = bench_now();
         if (base_pg(c, &rb) != 0)
@@ -253,13 +288,26 @@ static int pg_phases(uint64_t n)
         if (ours(s, true, NULL, &ro, &tr) != 0)
             return 1;
         so[k] = bench_now() - a;
+        a = bench_now();
+        if (roll(s, &rr, &trr) != 0)
+            return 1;
+        sr[k] = bench_now() - a;
     }
-    bench_stats bo = bench_stats_of(so, BENCH_RUNS), bb = bench_stats_of(sb, BENCH_RUNS);
+    bench_stats bo = bench_stats_of(so, BENCH_RUNS), bb = bench_stats_of(sb, BENCH_RUNS),
+                br = bench_stats_of(sr, BENCH_RUNS);
     bench_line(NAME, "postgres ours: 24h report (load + aggregate + traders)", bo, (double)n,
+               "events");
+    bench_line(NAME, "postgres roll: 24h report from the per-minute roll-ups", br, (double)n,
                "events");
     bench_line(NAME, "postgres base: SQL GROUP BY via libpq", bb, (double)n, "events");
     bench_ratio(NAME, "postgres 24h report vs GROUP BY", bo, bb);
-    int ok = ro.groups == rb.groups && ro.count == rb.count && ro.notional == rb.notional;
+    bench_ratio(NAME, "postgres roll-up report vs GROUP BY", br, bb);
+    bench_ratio(NAME, "postgres roll-up report vs event report", br, bo);
+    printf(NAME ": postgres roll-up report median %.3f s: target < 1 s %s\n", br.median,
+           br.median < 1.0 ? "MET" : "NOT met");
+    int ok = ro.groups == rb.groups && ro.count == rb.count && ro.notional == rb.notional &&
+             rr.hash == ro.hash && rr.count == ro.count && rr.notional == ro.notional &&
+             same_traders(&tr, &trr);
     printf(NAME ": postgres check: groups %zu/%zu, events %llu/%llu, notional %lld/%lld, hash "
                 "%016llx: %s\n",
            ro.groups, rb.groups, (unsigned long long)ro.count, (unsigned long long)rb.count,
@@ -296,9 +344,9 @@ int main(int argc, char **argv)
         fprintf(stderr, NAME ": reopen failed\n");
         return 1;
     }
-    double so[BENCH_RUNS], sa[BENCH_RUNS], sb[BENCH_RUNS];
-    result ro = {0}, ra = {0}, rb = {0};
-    sp_an_traders tr = {0};
+    double so[BENCH_RUNS], sa[BENCH_RUNS], sb[BENCH_RUNS], sr[BENCH_RUNS];
+    result ro = {0}, ra = {0}, rb = {0}, rr = {0};
+    sp_an_traders tr = {0}, trr = {0};
     sp_an_events kept;
     sp_an_events_init(&kept);
     for (int k = 0; k < BENCH_RUNS; k++) {
@@ -314,11 +362,21 @@ int main(int argc, char **argv)
         if (ours(s, false, &kept, &ra, &tr) != 0)
             return 1;
         sa[k] = bench_now() - a;
+        a = bench_now();
+        if (roll(s, &rr, &trr) != 0)
+            return 1;
+        sr[k] = bench_now() - a;
     }
     bench_stats bo = bench_stats_of(so, BENCH_RUNS), ba = bench_stats_of(sa, BENCH_RUNS),
-                bb = bench_stats_of(sb, BENCH_RUNS);
+                bb = bench_stats_of(sb, BENCH_RUNS), br = bench_stats_of(sr, BENCH_RUNS);
     bench_line(NAME, "ours: 24h report from SQLite (load + aggregate + traders)", bo, (double)n,
                "events");
+    bench_line(NAME, "roll: 24h report from the per-minute roll-ups (SQLite)", br, (double)n,
+               "events");
+    bench_ratio(NAME, "roll-up report vs GROUP BY", br, bb);
+    bench_ratio(NAME, "roll-up report vs event report", br, bo);
+    printf(NAME ": roll-up report median %.3f s: target < 1 s %s\n", br.median,
+           br.median < 1.0 ? "MET" : "NOT met");
     bench_line(NAME, "ours: aggregate + traders on the loaded array", ba, (double)n, "events");
     bench_line(NAME, "base: SQL GROUP BY in sqlite3 (same file)", bb, (double)n, "events");
     bench_ratio(NAME, "24h report vs GROUP BY", bo, bb);
@@ -327,7 +385,14 @@ int main(int argc, char **argv)
            tr.estimate, tr.stderr_est, (unsigned long long)tr.observed,
            (unsigned long long)tr.counted, (unsigned long long)tr.saturated);
     int ok = ro.groups == rb.groups && ro.count == rb.count && ro.notional == rb.notional &&
-             ra.hash == ro.hash && ro.count == n;
+             ra.hash == ro.hash && ro.count == n && rr.hash == ro.hash && rr.count == ro.count &&
+             rr.notional == ro.notional && same_traders(&tr, &trr);
+    printf(NAME ": roll-up check: groups %zu, events %llu, notional %lld, hash %016llx, traders "
+                "%.17g: %s\n",
+           rr.groups, (unsigned long long)rr.count, (long long)rr.notional,
+           (unsigned long long)rr.hash, trr.estimate,
+           rr.hash == ro.hash && same_traders(&tr, &trr) ? "identical to the event path"
+                                                         : "MISMATCH");
     printf(NAME ": check: groups %zu/%zu, events %llu/%llu, notional %lld/%lld (1e-8 US$), "
                 "hash %016llx: %s\n",
            ro.groups, rb.groups, (unsigned long long)ro.count, (unsigned long long)rb.count,

@@ -97,18 +97,6 @@ static int open_db(const char *dir, const char *load, const char *load_date, liq
     return -1;
 }
 
-/* Decimal places to show for an instrument's prices (at least 2). */
-static unsigned px_places(const sp_instrument *in)
-{
-    int64_t s = in->liq_round_step < in->tick ? in->liq_round_step : in->tick;
-    unsigned p = SC;
-    while (p > 2 && s % 10 == 0) {
-        s /= 10;
-        p--;
-    }
-    return p;
-}
-
 /* Exact decimal text of v (scale 8) with exactly `places` places (v must fit them). */
 static const char *fmt_px(int64_t v, unsigned places, char *buf, size_t cap)
 {
@@ -160,162 +148,31 @@ static const char *fmt_pct(int64_t milli, char *buf, size_t cap)
     return buf;
 }
 
-/* The venue named s if the rules module prices it, else SP_VENUE_NONE. */
-static sp_venue venue_of(const char *s)
-{
-    if (s == NULL)
-        return SP_VENUE_NONE;
-    sp_venue v = sp_venue_from_name(s);
-    return v == SP_VENUE_BINANCE_UM || v == SP_VENUE_BYBIT || v == SP_VENUE_OKX ||
-                   v == SP_VENUE_BITMEX
-               ? v
-               : SP_VENUE_NONE;
-}
-
-/* The fee the venue's formula includes by default (spec §4.2 OKX, §3.2 Bybit inverse). */
-static int64_t default_fee(const sp_instrument *in)
-{
-    if (in->venue == SP_VENUE_OKX ||
-        (in->venue == SP_VENUE_BYBIT && in->contract == SP_CONTRACT_INVERSE))
-        return in->taker_fee;
-    return 0;
-}
-
-/* A position's text inputs (flags or CSV fields); NULL or "" = absent. */
-typedef struct pos_text {
-    const char *venue, *symbol, *mode, *side, *entry, *qty, *margin, *mmr, *maint, *fee;
-    const char *other_mm, *other_upnl, *hedge_qty, *hedge_entry;
-} pos_text;
-
-/* A CSV field or flag that was given and is not empty. */
-static bool present(const char *s)
-{
-    return s != NULL && s[0] != '\0';
-}
-
-/* Parse one decimal field; on error write "field: why" into err. */
-static bool field_dec(const char *name, const char *s, bool positive, int64_t *out, char *err,
-                      size_t cap)
+/*
+ * Build the position from text (sp_rules_pos_from_text) with the tier
+ * choice of env; on error write "field: why" into err.  names = what the
+ * fields are called where they came from (flags, CSV columns).
+ */
+static bool build_pos(const liq_env *env, sp_rules_pos_text *t, const char *const *names,
+                      sp_rules_pos *p, char *err, size_t cap)
 {
     sp_diag d;
     sp_diag_clear(&d);
-    if (sp_dec_parse(s, strlen(s), SC, out, &d) != SP_OK) {
-        snprintf(err, cap, "%s: '%.32s%s': %.160s", name, s, strlen(s) > 32 ? "..." : "", d.msg);
-        return false;
-    }
-    if (positive && *out <= 0) {
-        snprintf(err, cap, "%s: must be positive", name);
-        return false;
-    }
-    return true;
+    t->names = names;
+    t->date = env->date;
+    t->tiers_date = env->tiers;
+    if (sp_rules_pos_from_text(env->db, t, p, &d) == SP_OK)
+        return true;
+    snprintf(err, cap, "%.47s: %.255s", d.field, d.msg);
+    return false;
 }
 
-/*
- * Build an sp_rules_pos from text.  Returns false with err set (naming the
- * field) when an input is missing or malformed.
- */
-static bool build_pos(const liq_env *env, const pos_text *t, sp_rules_pos *p, char *err, size_t cap)
-{
-    memset(p, 0, sizeof(*p));
-    sp_venue v = venue_of(t->venue);
-    if (!present(t->venue) || v == SP_VENUE_NONE) {
-        snprintf(err, cap, "venue: '%.32s' is not one of binance, bybit, okx, bitmex",
-                 t->venue ? t->venue : "");
-        return false;
-    }
-    if (!present(t->symbol) || (p->inst = sp_rules_db_instrument(env->db, v, t->symbol)) == NULL) {
-        snprintf(err, cap, "symbol: '%.32s' is not a %s instrument in the rules data",
-                 t->symbol ? t->symbol : "", t->venue);
-        return false;
-    }
-    const char *mode = present(t->mode) ? t->mode : "isolated";
-    if (strcmp(mode, "isolated") == 0)
-        p->mode = SP_MARGIN_ISOLATED;
-    else if (strcmp(mode, "cross") == 0)
-        p->mode = SP_MARGIN_CROSS;
-    else if (strcmp(mode, "hedge") == 0)
-        p->mode = SP_MARGIN_HEDGE;
-    else {
-        snprintf(err, cap, "mode: '%.32s' is not isolated, cross or hedge", mode);
-        return false;
-    }
-    if (present(t->side) && strcmp(t->side, "long") == 0)
-        p->side = 1;
-    else if (present(t->side) && strcmp(t->side, "short") == 0)
-        p->side = -1;
-    else {
-        snprintf(err, cap, "side: '%.32s' is not long or short", t->side ? t->side : "");
-        return false;
-    }
-    static const char *req[] = {"entry_price", "qty", "margin"};
-    const char *vals[] = {t->entry, t->qty, t->margin};
-    int64_t *outs[] = {&p->entry_px, &p->qty, &p->margin};
-    for (int i = 0; i < 3; i++) {
-        if (!present(vals[i])) {
-            snprintf(err, cap, "%s: missing", req[i]);
-            return false;
-        }
-        if (!field_dec(req[i], vals[i], true, outs[i], err, cap))
-            return false;
-    }
-    p->fee_rate = default_fee(p->inst);
-    if (present(t->fee) && !field_dec("fee_rate", t->fee, false, &p->fee_rate, err, cap))
-        return false;
-    if (p->fee_rate < 0 || p->fee_rate >= 10000000) {
-        snprintf(err, cap, "fee_rate: must be in [0, 0.1)");
-        return false;
-    }
-    if (p->mode != SP_MARGIN_ISOLATED) {
-        if (present(t->other_mm) &&
-            !field_dec("other_mm", t->other_mm, false, &p->other_mm, err, cap))
-            return false;
-        if (present(t->other_upnl) &&
-            !field_dec("other_upnl", t->other_upnl, false, &p->other_upnl, err, cap))
-            return false;
-    } else if (present(t->other_mm) || present(t->other_upnl)) {
-        snprintf(err, cap, "other_mm: only for cross or hedge mode");
-        return false;
-    }
-    if (present(t->mmr)) {
-        if (!field_dec("mmr", t->mmr, false, &p->mmr, err, cap))
-            return false;
-        if (p->mmr < 0 || p->mmr >= 100000000) {
-            snprintf(err, cap, "mmr: must be in [0, 1)");
-            return false;
-        }
-        if (present(t->maint) &&
-            !field_dec("maint_amount", t->maint, false, &p->maint_amount, err, cap))
-            return false;
-    } else if (present(t->maint)) {
-        snprintf(err, cap, "maint_amount: given without mmr");
-        return false;
-    } else {
-        const sp_tier_table *tt = env->tiers
-                                      ? sp_rules_db_tiers(env->db, v, t->symbol, env->tiers, true)
-                                      : sp_rules_db_tiers(env->db, v, t->symbol, env->date, false);
-        if (tt != NULL)
-            p->tiers = tt;
-        else if (env->tiers == 0 && p->inst->base_mmr > 0)
-            p->mmr = p->inst->base_mmr; /* inverse venues: the instrument's base MM (spec §5) */
-        else {
-            snprintf(err, cap, "mmr: no %s tier table for %s %s; give mmr (and maint_amount)",
-                     env->tiers ? "such" : "verified", t->venue, t->symbol);
-            return false;
-        }
-    }
-    if (p->mode == SP_MARGIN_HEDGE) {
-        if (!present(t->hedge_qty) || !present(t->hedge_entry)) {
-            snprintf(err, cap, "hedge_qty: hedge mode needs the opposite leg (qty and entry)");
-            return false;
-        }
-        if (!field_dec("hedge_qty", t->hedge_qty, true, &p->hedge_qty, err, cap) ||
-            !field_dec("hedge_entry", t->hedge_entry, true, &p->hedge_entry_px, err, cap))
-            return false;
-        p->hedge_mmr = p->mmr;
-        p->hedge_maint_amount = p->maint_amount;
-    }
-    return true;
-}
+/* The flags of a single position, by field (sp_rules_text_field order). */
+static const char *const flag_names[SP_RTF_N_] = {
+    "--venue",    "--symbol",     "--mode",      "--side",         "--entry",
+    "--qty",      "--margin",     "--mmr",       "--maint-amount", "--fee-rate",
+    "--other-mm", "--other-upnl", "--hedge-qty", "--hedge-entry",
+};
 
 /* Turn an sp_rules_liq error into "field: why" for the user. */
 static void explain_err(sp_err e, const sp_rules_pos *p, char *err, size_t cap)
@@ -344,15 +201,13 @@ static void explain_err(sp_err e, const sp_rules_pos *p, char *err, size_t cap)
 
 static int run_single(const cli_args *a, const liq_env *env)
 {
-    pos_text t = {cli_get(a, "venue"),     cli_get(a, "symbol"),     cli_get(a, "mode"),
-                  cli_get(a, "side"),      cli_get(a, "entry"),      cli_get(a, "qty"),
-                  cli_get(a, "margin"),    cli_get(a, "mmr"),        cli_get(a, "maint-amount"),
-                  cli_get(a, "fee-rate"),  cli_get(a, "other-mm"),   cli_get(a, "other-upnl"),
-                  cli_get(a, "hedge-qty"), cli_get(a, "hedge-entry")};
+    sp_rules_pos_text t = {{0}, NULL, 0, 0};
+    for (int f = 0; f < SP_RTF_N_; f++)
+        t.v[f] = cli_get(a, flag_names[f] + 2);
     sp_rules_pos p;
-    char err[256];
-    if (!build_pos(env, &t, &p, err, sizeof(err))) {
-        cli_error("liq", "--%s", err);
+    char err[320];
+    if (!build_pos(env, &t, flag_names, &p, err, sizeof(err))) {
+        cli_error("liq", "%s", err);
         return CLI_EXIT_USAGE;
     }
     sp_rules_out o;
@@ -385,7 +240,7 @@ static int run_single(const cli_args *a, const liq_env *env)
     } else {
         has_im = false;
     }
-    unsigned pl = px_places(p.inst);
+    unsigned pl = sp_rules_px_places(p.inst);
     char lp[64], bp[64], lm[32], bm[32], x1[64], x2[64], x3[64], ex[128];
     if (o.has_liq)
         fmt_px(o.liq_px, pl, lp, sizeof(lp));
@@ -576,7 +431,7 @@ static int run_batch(const char *path, bool exact, const liq_env *env)
     long lineno = 1, bad = 0, good = 0;
     while ((n = read_line(f, line, SP_MSG_MAX + 1)) >= 0) {
         lineno++;
-        char err[320] = "";
+        char err[400] = "";
         if (n == 0)
             continue; /* blank line */
         if (n > (long)SP_MSG_MAX) {
@@ -598,28 +453,21 @@ static int run_batch(const char *path, bool exact, const liq_env *env)
             snprintf(err, sizeof(err), "line %ld: expected %d fields, got %d%s", lineno, C_COUNT,
                      nf > C_COUNT ? C_COUNT + 1 : nf, nf > C_COUNT ? " or more" : "");
         } else {
-            pos_text t = {fl[map[C_VENUE]],
-                          fl[map[C_SYMBOL]],
-                          fl[map[C_MODE]],
-                          fl[map[C_SIDE]],
-                          fl[map[C_ENTRY]],
-                          fl[map[C_QTY]],
-                          fl[map[C_MARGIN]],
-                          fl[map[C_MMR]],
-                          fl[map[C_MAINT]],
-                          fl[map[C_FEE]],
-                          fl[map[C_OMM]],
-                          fl[map[C_OUPNL]],
-                          NULL,
-                          NULL};
-            char why[256];
-            if (!build_pos(env, &t, &p, why, sizeof(why))) {
-                snprintf(err, sizeof(err), "line %ld: %s", lineno, why);
+            sp_rules_pos_text t = {{fl[map[C_VENUE]], fl[map[C_SYMBOL]], fl[map[C_MODE]],
+                                    fl[map[C_SIDE]], fl[map[C_ENTRY]], fl[map[C_QTY]],
+                                    fl[map[C_MARGIN]], fl[map[C_MMR]], fl[map[C_MAINT]],
+                                    fl[map[C_FEE]], fl[map[C_OMM]], fl[map[C_OUPNL]], NULL, NULL},
+                                   NULL,
+                                   0,
+                                   0};
+            char why[320];
+            if (!build_pos(env, &t, NULL, &p, why, sizeof(why))) {
+                snprintf(err, sizeof(err), "line %ld: %.300s", lineno, why);
             } else {
                 sp_err e = sp_rules_liq(&p, &o);
                 if (e != SP_OK) {
                     explain_err(e, &p, why, sizeof(why));
-                    snprintf(err, sizeof(err), "line %ld: %s", lineno, why);
+                    snprintf(err, sizeof(err), "line %ld: %.300s", lineno, why);
                 } else {
                     ok = true;
                 }
@@ -632,7 +480,7 @@ static int run_batch(const char *path, bool exact, const liq_env *env)
             printf(",,,,,,,,,,,");
         if (ok) {
             char lp[64] = "", bp[64] = "";
-            unsigned pl = px_places(p.inst);
+            unsigned pl = sp_rules_px_places(p.inst);
             if (o.has_liq)
                 fmt_px(o.liq_px, pl, lp, sizeof(lp));
             if (o.has_bk)
@@ -686,28 +534,23 @@ static art_cell art_price(const liq_env *env, sp_venue v, const char *sym, int64
     art_cell c = {false, 0, 0};
     liq_env e2 = *env;
     e2.tiers = tiers;
-    pos_text t = {sp_venue_name(v),
-                  sym,
-                  "isolated",
-                  "long",
-                  "62500",
-                  NULL,
-                  NULL,
-                  mmr,
-                  NULL,
-                  fee,
-                  NULL,
-                  NULL,
-                  NULL,
-                  NULL};
-    char q[64], m[64], err[256];
+    char q[64], m[64], err[320];
     sp_dec_format(qty, SC, SP_FMT_TRIM, q, sizeof(q));
     sp_dec_format(margin, SC, SP_FMT_TRIM, m, sizeof(m));
-    t.qty = q;
-    t.margin = m;
+    sp_rules_pos_text t = {{0}, NULL, 0, 0};
+    t.v[SP_RTF_VENUE] = sp_venue_name(v);
+    t.v[SP_RTF_SYMBOL] = sym;
+    t.v[SP_RTF_MODE] = "isolated";
+    t.v[SP_RTF_SIDE] = "long";
+    t.v[SP_RTF_ENTRY] = "62500";
+    t.v[SP_RTF_QTY] = q;
+    t.v[SP_RTF_MARGIN] = m;
+    t.v[SP_RTF_MMR] = mmr;
+    t.v[SP_RTF_FEE] = fee;
     sp_rules_pos p;
     sp_rules_out o;
-    if (!build_pos(&e2, &t, &p, err, sizeof(err)) || sp_rules_liq(&p, &o) != SP_OK || !o.has_liq)
+    if (!build_pos(&e2, &t, NULL, &p, err, sizeof(err)) || sp_rules_liq(&p, &o) != SP_OK ||
+        !o.has_liq)
         return c;
     c.ok = true;
     c.px = o.liq_px;

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "demo.h"
 #include "stampede/analytics.h"
+#include "stampede/api.h"
 
 static const cli_opt opts[] = {
     {"store", "URI", "store to read (default " SP_STORE_DEFAULT_URI ")"},
@@ -182,171 +183,22 @@ static void print_text(const sp_an_report *r, const char *uri)
     }
 }
 
-/* A double as JSON: finite by construction of the library; null otherwise. */
-static void jnum(double v)
-{
-    if (isfinite(v))
-        printf("%.10g", v);
-    else
-        printf("null");
-}
-
-static void jdec(int64_t v, unsigned scale)
-{
-    char t[SP_DEC_FMT_MAX];
-    sp_dec_format(v, scale, SP_FMT_TRIM, t, sizeof(t));
-    printf("\"%s\"", t);
-}
-
+/*
+ * The report as JSON: one writer, sp_api_report_json (src/api/json.c),
+ * shared with GET /api/v1/report so the two never drift apart.
+ */
 static void print_json(const sp_an_report *r)
 {
-    char t[40];
-    sp_time_format_iso(r->opts.day_ns, t, sizeof(t));
-    printf("{\"day\":\"%.10s\",\"events_read\":%llu,\"figures\":[", t,
-           (unsigned long long)r->events_read);
-    for (size_t i = 0; i < r->nfig; i++) {
-        const sp_an_figure *f = &r->fig[i];
-        printf("%s{\"key\":", i ? "," : "");
-        cli_json_str(stdout, f->key);
-        printf(",\"label\":");
-        cli_json_str(stdout, f->label);
-        printf(",\"article\":");
-        if (f->article[0])
-            cli_json_str(stdout, f->article);
-        else
-            printf("null");
-        printf(",\"data\":");
-        cli_json_str(stdout, f->data);
-        printf(",\"value\":");
-        if (f->has_value)
-            jnum(f->value);
-        else
-            printf("null");
-        printf(",\"unit\":");
-        cli_json_str(stdout, f->unit);
-        printf(",\"source\":");
-        cli_json_str(stdout, f->source);
-        printf(",\"formula\":");
-        cli_json_str(stdout, f->formula);
-        printf(",\"differs\":");
-        if (f->note[0])
-            cli_json_str(stdout, f->note);
-        else
-            printf("null");
-        printf("}");
+    sp_buf b;
+    sp_buf_init(&b, 0);
+    sp_err e = sp_api_report_json(r, &b);
+    if (e == SP_OK) {
+        fwrite(b.data, 1, b.len, stdout);
+        putchar('\n');
+    } else {
+        cli_error("report", "JSON: %s", sp_strerror(e));
     }
-    printf("],\"coins\":[");
-    for (size_t i = 0; i < r->ncoin; i++) {
-        const sp_an_coin_move *m = &r->coin[i];
-        printf("%s{\"symbol\":", i ? "," : "");
-        cli_json_str(stdout, m->symbol);
-        printf(",\"day_change\":");
-        if (m->has_dd)
-            jnum(m->dd);
-        else
-            printf("null");
-        printf(",\"change_24h\":");
-        if (m->has_24h)
-            jnum(m->ch24);
-        else
-            printf("null");
-        printf(",\"low\":");
-        if (m->low > 0)
-            jdec(m->low, SP_EV_PX_SCALE);
-        else
-            printf("null");
-        printf("}");
-    }
-    sp_time_format_iso(r->opts.at_ns, t, sizeof(t));
-    printf("],\"change_24h_at\":\"%s\",\"etf_months_musd\":[", t);
-    for (size_t i = 0; i < r->nmonth; i++) {
-        const sp_an_flow_month *m = &r->month[i];
-        printf("%s{\"month\":\"%04d-%02d\",\"days\":%u,\"net\":", i ? "," : "", m->year, m->month,
-               m->days);
-        jdec(m->net, SP_EV_PX_SCALE);
-        printf(",\"inflow\":");
-        jdec(m->inflow, SP_EV_PX_SCALE);
-        printf(",\"outflow\":");
-        jdec(m->outflow, SP_EV_PX_SCALE);
-        printf(",\"largest_outflow\":");
-        jdec(m->largest_out, SP_EV_PX_SCALE);
-        printf("}");
-    }
-    printf("],\"funding\":{\"settlements\":[");
-    for (size_t i = 0; i < r->nsettle; i++) {
-        sp_time_format_iso(r->settle_ns[i], t, sizeof(t));
-        printf("%s{\"time\":\"%s\",\"rate\":", i ? "," : "", t);
-        jdec(r->settle_rate[i], SP_EV_RATE_SCALE);
-        printf("}");
-    }
-    printf("],\"mean\":");
-    if (r->has_funding)
-        jnum(r->funding.mean);
-    else
-        printf("null");
-    printf(",\"annualised\":");
-    if (r->has_funding)
-        jnum(r->funding.annualised);
-    else
-        printf("null");
-    printf("},\"correlation\":{\"window\":%zu,\"returns\":\"%s\",\"series\":[", r->opts.corr_window,
-           sp_an_ret_name(r->opts.corr_ret));
-    for (size_t i = 0; i < SP_AN_REPORT_MACRO; i++) {
-        printf("%s{\"symbol\":", i ? "," : "");
-        cli_json_str(stdout, r->corr[i].symbol);
-        printf(",\"r\":");
-        if (r->corr[i].ok)
-            jnum(r->corr[i].r);
-        else
-            printf("null");
-        printf(",\"n\":%zu}", r->corr[i].used);
-    }
-    printf("]},\"fear_greed\":{\"published\":");
-    if (r->has_fg)
-        jnum(r->fg_published);
-    else
-        printf("null");
-    printf(",\"ours\":");
-    if (r->has_fg_ours)
-        jnum(r->fg_ours);
-    else
-        printf("null");
-    if (r->has_fg_agree) {
-        printf(",\"agreement\":{\"corr\":");
-        jnum(r->fg_agree.corr);
-        printf(",\"mad\":");
-        jnum(r->fg_agree.mad);
-        printf(",\"days\":%zu}", r->fg_agree.days);
-    }
-    sp_time_format_iso(r->opts.from_ns, t, sizeof(t));
-    printf("},\"liquidations\":{\"from\":\"%s\",", t);
-    sp_time_format_iso(r->opts.from_ns + r->opts.window_ns, t, sizeof(t));
-    printf("\"to\":\"%s\",\"count\":%llu,\"notional\":", t, (unsigned long long)r->liq.count);
-    jdec(r->liq.notional, SP_EV_PX_SCALE);
-    printf(",\"long\":");
-    jdec(r->liq.long_notional, SP_EV_PX_SCALE);
-    printf(",\"short\":");
-    jdec(r->liq.short_notional, SP_EV_PX_SCALE);
-    printf(",\"largest\":");
-    jdec(r->liq.largest, SP_EV_PX_SCALE);
-    printf(",\"traders\":{\"counted\":%llu,\"observed\":%llu,\"estimate\":",
-           (unsigned long long)r->traders.counted, (unsigned long long)r->traders.observed);
-    jnum(r->traders.estimate);
-    printf(",\"stderr\":");
-    jnum(r->traders.stderr_est);
-    printf(",\"saturated_minutes\":%llu},\"groups\":[", (unsigned long long)r->traders.saturated);
-    for (size_t i = 0; i < r->ngroup; i++) {
-        const sp_an_liq_group *g = &r->group[i];
-        printf("%s{\"venue\":\"%s\",\"symbol\":", i ? "," : "", sp_venue_name(g->venue));
-        cli_json_str(stdout, r->group_symbol[i]);
-        printf(",\"side\":\"%s\",\"count\":%llu,\"notional\":", g->long_side ? "long" : "short",
-               (unsigned long long)g->count);
-        jdec(g->notional, SP_EV_PX_SCALE);
-        printf(",\"largest\":");
-        jdec(g->largest, SP_EV_PX_SCALE);
-        printf("}");
-    }
-    printf("]}}\n");
+    sp_buf_fini(&b);
 }
 
 /* Build, print and optionally plot the report; returns the exit code. */

@@ -289,8 +289,10 @@ SP_API sp_err sp_an_liq_notional(const sp_event *e, const char *symbol, int64_t 
  * largest first) and *total.  syms names ev[].symbol_id (borrowed, may be
  * NULL: then no COIN-M contract value is known and those events count at
  * price x qty).  OUT: *n_groups.  SP_ETOOBIG when more than cap groups
- * (at most 2048) exist, SP_EOVERFLOW.  Cost: one hash probe per event, no
- * allocation.
+ * exist: groups[] then holds the cap largest, *n_groups = cap and *total
+ * is exact (beyond 2048 groups: *n_groups = 0, *total unset).
+ * SP_EOVERFLOW, SP_ENOMEM (only when cap is exceeded).  Cost: one hash
+ * probe per event; no allocation while the groups fit in cap.
  */
 SP_API sp_err sp_an_liq_aggregate(const sp_event *ev, size_t n, const sp_symtab *syms,
                                   int64_t from_ns, int64_t to_ns, sp_an_liq_group *groups,
@@ -323,6 +325,26 @@ SP_API bool sp_an_venue_is_throttled(unsigned venue, int64_t *slot_ns);
  */
 SP_API sp_err sp_an_liq_traders(const sp_event *ev, size_t n, int64_t from_ns, int64_t to_ns,
                                 sp_an_traders *out);
+
+/*
+ * The liquidation figures of [from_ns, to_ns) -- exactly what
+ * sp_an_liq_aggregate and sp_an_liq_traders give over the same store's
+ * events loaded with sp_an_load into an sp_an_events whose table is syms
+ * -- computed from the store's per-minute roll-ups (sp_store_liq_minutes):
+ * ~1,440 rows per venue, symbol and side a day instead of every event.
+ * The window must be whole UTC minutes (from_ns and to_ns multiples of
+ * 60 s), else SP_EINVAL: read events for other windows.  The groups'
+ * symbols are interned into syms (not borrowed: it is modified) in the
+ * order the event path meets them, so group ids, order and ties agree.
+ * OUT: groups[0..*n_groups), *total, *traders.  Errors: SP_ETOOBIG as
+ * sp_an_liq_aggregate (totals and traders exact), SP_EOVERFLOW (a
+ * notional or a sum leaves int64, as on the event path), SP_ERANGE (a
+ * throttled venue whose slot is not a multiple of 500 ms), the store's
+ * errors (SP_EIO, SP_ECONN, ...), SP_ENOMEM; d says what failed.
+ */
+SP_API sp_err sp_an_liq_from_rollups(sp_store *s, int64_t from_ns, int64_t to_ns, sp_symtab *syms,
+                                     sp_an_liq_group *groups, size_t cap, size_t *n_groups,
+                                     sp_an_liq_total *total, sp_an_traders *traders, sp_diag *d);
 
 /* ---- Fear & Greed (§7) ------------------------------------------------- */
 
@@ -481,7 +503,18 @@ typedef struct sp_an_report_opts {
     int64_t at_ns;      /* end of the "24h move" window (0 = day_ns + 8 h, §9.3) */
     size_t corr_window; /* returns in the correlation window (0 = 30) */
     sp_an_ret corr_ret; /* return type of the correlation (default log) */
+    int liq_source;     /* SP_AN_LIQ_AUTO (0), SP_AN_LIQ_EVENTS or SP_AN_LIQ_ROLLUPS */
 } sp_an_report_opts;
+
+/*
+ * Where the report's liquidation figures come from (identical results):
+ * AUTO = the store's per-minute roll-ups when the window is whole UTC
+ * minutes, else the events; EVENTS = always the events; ROLLUPS = the
+ * roll-ups (SP_EINVAL for an unaligned window).
+ */
+#define SP_AN_LIQ_AUTO    0
+#define SP_AN_LIQ_EVENTS  1
+#define SP_AN_LIQ_ROLLUPS 2
 
 /* One headline figure: the article's number beside the data's (§9.1). */
 typedef struct sp_an_figure {

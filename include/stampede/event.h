@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "stampede/common.h"
+#include "stampede/error.h"
 
 SP_BEGIN_DECLS
 
@@ -182,6 +183,20 @@ SP_API int64_t sp_kline_interval_secs(unsigned code);
 
 /* The kline interval code for "1m", "4h", ...; 0 if unknown. */
 SP_API unsigned sp_kline_interval_from_name(const char *s);
+
+/*
+ * The US$ notional of one LIQUIDATION event, quote at SP_EV_PX_SCALE
+ * (docs/metrics.md §6.1): aux2 when the decoder set it; for Binance
+ * COIN-M (inverse, quantity in contracts) the filled contracts (aux1, or
+ * qty when 0) times the contract value, US$ 100 for BTCUSD* symbols and
+ * US$ 10 for the others; else the average fill price (aux0, or px when 0)
+ * times the filled qty, rounded half-even to 1e-8.  symbol is the event's
+ * symbol name (borrowed, may be NULL: then a COIN-M event counts US$ 10 a
+ * contract).  One definition shared by the analytics (sp_an_liq_notional)
+ * and the store's per-minute roll-ups.  OUT: *out.  SP_EOVERFLOW.
+ * Thread-safe.
+ */
+SP_API sp_err sp_event_liq_notional(const sp_event *ev, const char *symbol, int64_t *out);
 
 SP_END_DECLS
 

@@ -294,6 +294,63 @@ SP_API const sp_rules *sp_rules_get(sp_venue venue, sp_contract contract);
  */
 SP_API sp_err sp_rules_liq(const sp_rules_pos *p, sp_rules_out *out);
 
+/* ---- a position from text (the `liq` command, the API's calculator) -------- */
+
+/* The text inputs of a position, by field. */
+typedef enum sp_rules_text_field {
+    SP_RTF_VENUE,       /* binance | bybit | okx | bitmex */
+    SP_RTF_SYMBOL,      /* an instrument of that venue in the rules data */
+    SP_RTF_MODE,        /* isolated (default) | cross | hedge */
+    SP_RTF_SIDE,        /* long | short */
+    SP_RTF_ENTRY,       /* average entry price, > 0 */
+    SP_RTF_QTY,         /* size, > 0 */
+    SP_RTF_MARGIN,      /* isolated margin or cross wallet balance, > 0 */
+    SP_RTF_MMR,         /* maintenance margin rate in [0, 1) instead of the tier table */
+    SP_RTF_MAINT,       /* maintenance amount with mmr (default 0) */
+    SP_RTF_FEE,         /* closing fee rate in [0, 0.1) (default: sp_rules_default_fee) */
+    SP_RTF_OTHER_MM,    /* cross / hedge: maintenance margin of the other positions */
+    SP_RTF_OTHER_UPNL,  /* cross / hedge: unrealised PnL of the other positions */
+    SP_RTF_HEDGE_QTY,   /* hedge: size of the opposite leg */
+    SP_RTF_HEDGE_ENTRY, /* hedge: entry price of the opposite leg */
+    SP_RTF_N_
+} sp_rules_text_field;
+
+/*
+ * A position as text: v[field] is the borrowed text of each input (NULL or
+ * "" = not given); names[field], when names is not NULL, is what errors
+ * call the field (a CSV column, a query parameter); else the default names
+ * of sp_rules_text_field_name.  tiers_date picks the table dated exactly
+ * that day (0 = none: the latest verified table on or before date).
+ */
+typedef struct sp_rules_pos_text {
+    const char *v[SP_RTF_N_];
+    const char *const *names;
+    int32_t date;       /* YYYYMMDD; 99991231 = latest */
+    int32_t tiers_date; /* YYYYMMDD or 0 */
+} sp_rules_pos_text;
+
+/* Default name of a field: venue, symbol, ..., entry_price, ..., hedge_entry. */
+SP_API const char *sp_rules_text_field_name(sp_rules_text_field f);
+
+/*
+ * Build *p from text with the instruments and tier tables of db: the MMR
+ * from mmr (+ maint_amount) when given, else the tier table (tiers_date or
+ * date), else the instrument's base MMR on inverse venues (spec §5); the
+ * fee from fee_rate, else sp_rules_default_fee.  The result borrows from
+ * db.  SP_EINVAL with d's field set to the field's name and a message
+ * saying why, for the first input that is missing, malformed, out of
+ * range or inconsistent (mmr with tiers_date, other_mm on isolated, hedge
+ * mode without the opposite leg).
+ */
+SP_API sp_err sp_rules_pos_from_text(const sp_rules_db *db, const sp_rules_pos_text *t,
+                                     sp_rules_pos *p, sp_diag *d);
+
+/* The closing fee the venue's formula includes by default (spec §4.2 OKX, §3.2 Bybit inverse). */
+SP_API int64_t sp_rules_default_fee(const sp_instrument *in);
+
+/* Decimal places a venue shows for the instrument's prices (2 to 8, from tick and liq step). */
+SP_API unsigned sp_rules_px_places(const sp_instrument *in);
+
 /* Maintenance margin of p at mark_px via its venue's rule set. */
 SP_API sp_err sp_rules_maint_margin(const sp_rules_pos *p, int64_t mark_px, int64_t *mm, int *tier);
 

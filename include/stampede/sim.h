@@ -486,6 +486,25 @@ SP_API uint32_t sp_sim_mc_threshold_bp(unsigned i);
 SP_API sp_err sp_sim_mc_run(const sp_sim_mc_cfg *cfg, sp_sim_mc_row *rows, sp_sim_mc_summary *sum,
                             sp_diag *d);
 
+/*
+ * Run only scenarios first .. first + count - 1 of cfg (on cfg->threads
+ * threads) into rows[0..count) (OUT; rows[i] is scenario first + i).  Each
+ * scenario is seeded from (seed, index) exactly as in sp_sim_mc_run, so
+ * ranges run anywhere (the distributed Monte Carlo of `stampede worker`)
+ * give the rows sp_sim_mc_run would.  Errors as sp_sim_mc_run; SP_EINVAL
+ * for an empty range or one past cfg->k.  cfg->progress sees done/count.
+ */
+SP_API sp_err sp_sim_mc_run_range(const sp_sim_mc_cfg *cfg, uint32_t first, uint32_t count,
+                                  sp_sim_mc_row *rows, sp_diag *d);
+
+/*
+ * The summary of k rows in scenario order (as sp_sim_mc_run computes it:
+ * hash of every row in order, quantiles, fall probabilities), for rows
+ * gathered from sp_sim_mc_run_range pieces.  SP_EINVAL (k = 0), SP_ENOMEM.
+ */
+SP_API sp_err sp_sim_mc_summarize(const sp_sim_mc_row *rows, uint32_t k, sp_sim_mc_summary *sum,
+                                  sp_diag *d);
+
 /* ---- loading real data (through the feed and book modules) ----------------------- */
 
 /*

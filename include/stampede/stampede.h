@@ -17,6 +17,7 @@
 #include "stampede/fixed.h"
 #include "stampede/rng.h"
 #include "stampede/hash.h"
+#include "stampede/bytes.h"
 #include "stampede/event.h"
 #include "stampede/symtab.h"
 #include "stampede/book.h"
@@ -27,6 +28,8 @@
 #include "stampede/analytics.h"
 #include "stampede/sim.h"
 #include "stampede/bus.h"
+#include "stampede/api.h"
+#include "stampede/live.h"
 
 #define SP_VERSION_MAJOR  0
 #define SP_VERSION_MINOR  1

@@ -25,6 +25,13 @@
  *   - Versioned schema.  A schema_version table records the version; an
  *     older database is upgraded on open (in a transaction), a newer one
  *     is refused with SP_ESCHEMA.
+ *   - Roll-ups.  Every LIQUIDATION event new to the store is also added,
+ *     in the same transaction, to its per-minute cell of the liq_minute
+ *     table (venue, symbol, side, UTC minute: count, notional, largest,
+ *     500 ms slot bitmap), so a day's liquidation report reads 1,440 x
+ *     groups rows instead of every event (sp_store_liq_minutes).  A
+ *     re-appended (present) event adds nothing; an upgrade from version 2
+ *     builds the roll-ups from the events already stored.
  *   - Symbols.  Events carry a 32-bit symbol id of the caller's sp_symtab;
  *     the store persists the names beside the events under its own ids
  *     and translates on append.  Query results carry the store's ids and
@@ -51,8 +58,11 @@ SP_BEGIN_DECLS
 /* The URI used when the caller gives none. */
 #define SP_STORE_DEFAULT_URI "sqlite:stampede.db"
 
-/* The schema version this library writes (see docs/internals/store.md). */
-#define SP_STORE_SCHEMA_VERSION 2
+/*
+ * The schema version this library writes (see docs/internals/store.md):
+ * 1 events and symbols, 2 ingest_run, 3 liq_minute (liquidation roll-ups).
+ */
+#define SP_STORE_SCHEMA_VERSION 3
 
 /* Flags of sp_store_open. */
 #define SP_STORE_READONLY                                          \
@@ -62,6 +72,14 @@ SP_BEGIN_DECLS
 typedef struct sp_store sp_store;
 
 /* ---- open and close ------------------------------------------------------ */
+
+/*
+ * The natural key of ev beyond (kind, symbol, exch_ts_ns, venue, sub): the
+ * two per-kind parts k1, k2 (docs/internals/store.md, "Natural key").  Two
+ * events with equal keys are one event to the store; the bus derives its
+ * de-duplication ids from the same key.
+ */
+SP_API void sp_store_natural_key(const sp_event *ev, int64_t *k1, int64_t *k2);
 
 /*
  * Open (creating it if needed, unless SP_STORE_READONLY) the store at uri
@@ -150,6 +168,53 @@ typedef sp_err (*sp_store_summary_fn)(void *ctx, unsigned kind, const char *symb
 
 /* Call fn once per (kind, symbol) present, ordered by kind then symbol name. */
 SP_API sp_err sp_store_summary(sp_store *s, sp_store_summary_fn fn, void *ctx, sp_diag *d);
+
+/* ---- liquidation roll-ups ------------------------------------------------ */
+
+/* Minutes of a roll-up cell and 500 ms slots per minute (the bitmap's width). */
+#define SP_STORE_LIQ_MINUTE_NS INT64_C(60000000000)
+#define SP_STORE_LIQ_SLOT_NS   INT64_C(500000000)
+#define SP_STORE_LIQ_SLOTS     120
+
+/*
+ * One liq_minute row: the LIQUIDATION events of one venue, symbol and
+ * side with exch_ts_ns in [minute * 60 s, (minute + 1) * 60 s) UTC.
+ */
+typedef struct sp_store_liq_minute {
+    int64_t minute;     /* UTC minutes since the epoch (floor of exch_ts_ns / 60 s) */
+    uint32_t symbol_id; /* the store's symbol id (the callback also gets the name) */
+    uint8_t venue;      /* sp_venue */
+    uint8_t sell;       /* 1: the forced orders sell (longs liquidated, SP_EVF_SELL), else 0 */
+    uint64_t count;     /* events (including bad ones) */
+    int64_t notional;   /* sum of sp_event_liq_notional, quote, scale 1e-8, exact */
+    int64_t largest;    /* largest single notional, scale 1e-8 (INT64_MIN if none) */
+    int64_t largest_ns; /* exch time of the largest (the earliest on a tie) */
+    int64_t first_ns;   /* exch time of the cell's earliest event */
+    uint64_t slots[2];  /* bit j of slots[j / 64], j < 120: an event in 500 ms slot j */
+    uint64_t bad;       /* events whose notional overflowed (SP_EOVERFLOW): not in notional */
+} sp_store_liq_minute;
+
+/*
+ * Called once per roll-up row, in (minute, venue, symbol id, sell) order;
+ * symbol is the name (borrowed, valid during the call).  Returning
+ * anything but SP_OK stops the query, which then returns that value.
+ */
+typedef sp_err (*sp_store_liq_fn)(void *ctx, const sp_store_liq_minute *row, const char *symbol);
+
+/*
+ * Stream the liquidation roll-up rows that f selects (NULL = all):
+ * f->venue, f->symbol and f->limit apply as for sp_store_query; f->kind
+ * must be 0 or SP_EV_LIQUIDATION (anything else selects nothing).  Time
+ * bounds select whole minutes: a row is returned when its minute STARTS in
+ * [from_ns, to_ns).  With minute-aligned bounds the rows hold exactly the
+ * events of [from_ns, to_ns); with unaligned ones the partial first and
+ * last minutes are not exact -- a caller that needs an unaligned window
+ * reads events (sp_store_query) instead.  Returns SP_OK, the callback's
+ * error, SP_EIO, SP_EBUSY, SP_ECONN, SP_ENOMEM.  Not thread-safe (per
+ * handle, like every call here).
+ */
+SP_API sp_err sp_store_liq_minutes(sp_store *s, const sp_store_filter *f, sp_store_liq_fn fn,
+                                   void *ctx, sp_diag *d);
 
 SP_END_DECLS
 

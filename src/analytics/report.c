@@ -541,11 +541,21 @@ out:
     return rc;
 }
 
-static sp_err liq_section(sp_an_report *r, const sp_an_events *e)
+/*
+ * The liquidation figures: from the store's per-minute roll-ups when
+ * s != NULL (the window is whole minutes), else from the loaded events;
+ * both give identical results (test_analytics_rollup).
+ */
+static sp_err liq_section(sp_an_report *r, const sp_an_events *e, sp_store *s, sp_diag *d)
 {
     const int64_t from = r->opts.from_ns, to = from + r->opts.window_ns;
-    sp_err rc = sp_an_liq_aggregate(e->ev, e->n, e->syms, from, to, r->group, SP_AN_REPORT_GROUPS,
-                                    &r->ngroup, &r->liq);
+    sp_err rc;
+    if (s != NULL)
+        rc = sp_an_liq_from_rollups(s, from, to, e->syms, r->group, SP_AN_REPORT_GROUPS, &r->ngroup,
+                                    &r->liq, &r->traders, d);
+    else
+        rc = sp_an_liq_aggregate(e->ev, e->n, e->syms, from, to, r->group, SP_AN_REPORT_GROUPS,
+                                 &r->ngroup, &r->liq);
     if (rc == SP_ETOOBIG) /* keep the largest groups we could hold; totals are still exact */
         rc = SP_OK;
     if (rc != SP_OK)
@@ -553,7 +563,7 @@ static sp_err liq_section(sp_an_report *r, const sp_an_events *e)
     for (size_t i = 0; i < r->ngroup; i++)
         copy(r->group_symbol[i], sizeof(r->group_symbol[i]),
              sp_symtab_name(e->syms, r->group[i].symbol_id));
-    if ((rc = sp_an_liq_traders(e->ev, e->n, from, to, &r->traders)) != SP_OK)
+    if (s == NULL && (rc = sp_an_liq_traders(e->ev, e->n, from, to, &r->traders)) != SP_OK)
         return rc;
     sp_an_figure *f = fig(r, "liq_total", "Liquidations in the window (all venues in the store)",
                           "US$", "liquidation events in the store (none shipped for the day)",
@@ -604,6 +614,14 @@ sp_err sp_an_report_build(sp_store *s, const sp_an_report_opts *o, sp_an_report 
         op->corr_window = 30;
     if (op->window_ns < 0 || op->corr_window < 3 || op->corr_window > 3650)
         return sp_diag_set(d, SP_EINVAL, "report: bad window");
+    const int64_t minute = 60 * SP_AN_NS_PER_SEC;
+    bool aligned = op->from_ns % minute == 0 && op->window_ns % minute == 0;
+    if (op->liq_source == SP_AN_LIQ_ROLLUPS && !aligned)
+        return sp_diag_set(d, SP_EINVAL,
+                           "report: liquidation roll-ups need a window of whole UTC minutes");
+    if (op->liq_source < SP_AN_LIQ_AUTO || op->liq_source > SP_AN_LIQ_ROLLUPS)
+        return sp_diag_set(d, SP_EINVAL, "report: bad liquidation source %d", op->liq_source);
+    bool rollups = aligned && op->liq_source != SP_AN_LIQ_EVENTS;
     const int64_t day = op->day_ns, end = day + DAYNS;
     sp_an_events e;
     sp_an_events_init(&e);
@@ -624,7 +642,7 @@ sp_err sp_an_report_build(sp_store *s, const sp_an_report_opts *o, sp_an_report 
         rc = load(s, &e, SP_EV_SERIES, "BTC-USD", INT64_MIN, end, d);
     if (rc == SP_OK)
         rc = load(s, &e, SP_EV_SERIES, "BTCUSDT", INT64_MIN, end, d);
-    if (rc == SP_OK)
+    if (rc == SP_OK && !rollups)
         rc = load(s, &e, SP_EV_LIQUIDATION, NULL, op->from_ns, op->from_ns + op->window_ns, d);
     if (rc != SP_OK)
         goto out;
@@ -632,8 +650,11 @@ sp_err sp_an_report_build(sp_store *s, const sp_an_report_opts *o, sp_an_report 
     if ((rc = price_section(out, &e)) != SP_OK || (rc = coins_section(out, &e)) != SP_OK ||
         (rc = funding_section(out, &e)) != SP_OK || (rc = etf_section(out, &e)) != SP_OK ||
         (rc = corr_section(out, &e)) != SP_OK || (rc = fg_section(out, &e)) != SP_OK ||
-        (rc = liq_section(out, &e)) != SP_OK)
+        (rc = liq_section(out, &e, rollups ? s : NULL, d)) != SP_OK)
         sp_diag_set(d, rc, "report: %s", sp_strerror(rc));
+    /* the roll-ups stand for the window's liquidation events: count them as read */
+    if (rc == SP_OK && rollups)
+        out->events_read += out->liq.count;
 out:
     sp_an_events_fini(&e);
     return rc;

@@ -3,11 +3,14 @@
  *
  * Generated from the X-macro lists in event.h so codes and names cannot
  * drift apart; the names are the stable spelling used in the store, the
- * CLI, JSON output and golden files.
+ * CLI, JSON output and golden files.  Also the one definition of a
+ * liquidation's notional, a property of the event that the analytics and
+ * the store's roll-ups both need.
  */
 #include <string.h>
 
 #include "stampede/event.h"
+#include "stampede/fixed.h"
 
 static const char *const kind_names[] = {
 #define KN_(name, value, text) [value] = text,
@@ -77,4 +80,25 @@ unsigned sp_kline_interval_from_name(const char *s)
             return c;
     }
     return 0;
+}
+
+sp_err sp_event_liq_notional(const sp_event *ev, const char *symbol, int64_t *out)
+{
+    if (ev->aux[2] != 0) {
+        *out = ev->aux[2];
+        return SP_OK;
+    }
+    int64_t q = ev->aux[1] != 0 ? ev->aux[1] : ev->qty;
+    if (ev->venue == SP_VENUE_BINANCE_CM) {
+        /*
+         * COIN-M quantities are contracts of a fixed US$ face value: 100 for
+         * BTCUSD perpetual and quarterlies, 10 for every other coin
+         * (Binance COIN-M contract specifications; PROVENANCE.md §3).
+         */
+        int64_t face = symbol && strncmp(symbol, "BTCUSD", 6) == 0 ? 100 : 10;
+        return sp_mul_checked(q, face, out);
+    }
+    int64_t px = ev->aux[0] != 0 ? ev->aux[0] : ev->px;
+    /* px (1e-8) * qty (1e-8) / 1e8 = quote at 1e-8. */
+    return sp_mul_div(px, q, INT64_C(100000000), SP_RND_HALF_EVEN, out);
 }

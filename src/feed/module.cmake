@@ -14,3 +14,12 @@ target_sources(stampede PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/series.c
   ${CMAKE_CURRENT_LIST_DIR}/sync.c)
 target_link_libraries(stampede PUBLIC PkgConfig::SP_FEED_DEPS)
+# live connectors, recorder engine and loopback replay server (issue 13):
+# libwebsockets (client + server, OpenSSL for wss://), libcurl for the
+# Binance REST depth snapshot, jansson for the endpoints config.
+pkg_check_modules(SP_LIVE_DEPS REQUIRED IMPORTED_TARGET libwebsockets libcurl jansson)
+target_sources(stampede PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/live_config.c
+  ${CMAKE_CURRENT_LIST_DIR}/live_conn.c
+  ${CMAKE_CURRENT_LIST_DIR}/replay_server.c)
+target_link_libraries(stampede PUBLIC PkgConfig::SP_LIVE_DEPS)

@@ -6,3 +6,4 @@ target_sources(stampede PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/db.c
   ${CMAKE_CURRENT_LIST_DIR}/funding.c)
 target_link_libraries(stampede PUBLIC PkgConfig::SP_RULES_JANSSON)
+target_sources(stampede PRIVATE ${CMAKE_CURRENT_LIST_DIR}/pos_text.c)

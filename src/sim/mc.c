@@ -50,8 +50,10 @@ sp_sim_mc_cfg sp_sim_mc_cfg_default(void)
 
 typedef struct mc_job {
     const sp_sim_mc_cfg *cfg;
-    sp_sim_mc_row *rows;
-    uint32_t next;        /* next scenario to take (atomic) */
+    sp_sim_mc_row *rows;  /* rows[i] is scenario first + i */
+    uint32_t first;       /* first scenario index of the range */
+    uint32_t count;       /* scenarios in the range */
+    uint32_t next;        /* next offset in the range to take (atomic) */
     uint32_t done;        /* scenarios finished (under lock) */
     pthread_mutex_t lock; /* progress and the first error */
     sp_err rc;            /* error of the lowest failing scenario */
@@ -100,11 +102,12 @@ static void *worker(void *arg)
     const sp_sim_mc_cfg *c = J->cfg;
     for (;;) {
         uint32_t i = __atomic_fetch_add(&J->next, 1, __ATOMIC_RELAXED);
-        if (i >= c->k)
+        if (i >= J->count)
             break;
         sp_diag d;
         sp_diag_clear(&d);
-        sp_err rc = one(c, i, &J->rows[i], &d);
+        sp_err rc = one(c, J->first + i, &J->rows[i], &d);
+        i += J->first; /* errors name the scenario index */
         pthread_mutex_lock(&J->lock);
         if (rc != SP_OK && (J->rc == SP_OK || i < J->rc_at)) {
             J->rc = rc;
@@ -113,7 +116,7 @@ static void *worker(void *arg)
         }
         J->done++;
         if (c->progress)
-            c->progress(c->progress_ctx, J->done, c->k);
+            c->progress(c->progress_ctx, J->done, J->count);
         pthread_mutex_unlock(&J->lock);
     }
     return NULL;
@@ -157,36 +160,34 @@ static sp_err check_cfg(const sp_sim_mc_cfg *c, sp_diag *d)
 }
 
 /*
- * Start threads - 1 workers and work on the calling thread too; join; then
- * summarise the rows in scenario order (hash, fall probabilities) and by
- * sorted columns (quantiles).  The first failing scenario by index decides
- * the error, so even failures are thread-count independent.
+ * Run scenarios first .. first + count - 1 of cfg into rows[0..count):
+ * start threads - 1 workers and work on the calling thread too, then join.
+ * The first failing scenario by index decides the error, so even failures
+ * are thread-count independent.
  */
-sp_err sp_sim_mc_run(const sp_sim_mc_cfg *cfg, sp_sim_mc_row *rows, sp_sim_mc_summary *sum,
-                     sp_diag *d)
+sp_err sp_sim_mc_run_range(const sp_sim_mc_cfg *cfg, uint32_t first, uint32_t count,
+                           sp_sim_mc_row *rows, sp_diag *d)
 {
-    if (!cfg || !sum)
+    if (!cfg || !rows)
         return sp_diag_set(d, SP_EINVAL, "NULL argument");
     sp_err rc = check_cfg(cfg, d);
     if (rc != SP_OK)
         return rc;
-    uint32_t k = cfg->k;
-    sp_sim_mc_row *own = NULL;
-    int64_t *col = sp_calloc(k, sizeof(*col));
+    if (count == 0 || first >= cfg->k || count > cfg->k - first)
+        return sp_diag_set(d, SP_EINVAL, "scenario range %u + %u outside 0 .. %u", first, count,
+                           cfg->k);
     pthread_t *th = sp_calloc(cfg->threads, sizeof(*th));
-    if (!rows)
-        rows = own = sp_calloc(k, sizeof(*rows));
-    if (!col || !th || !rows) {
-        rc = sp_diag_set(d, SP_ENOMEM, "Monte Carlo of %u scenarios", k);
-        goto out_free;
-    }
+    if (!th)
+        return sp_diag_set(d, SP_ENOMEM, "Monte Carlo threads");
     mc_job J;
     memset(&J, 0, sizeof(J));
     J.cfg = cfg;
     J.rows = rows;
+    J.first = first;
+    J.count = count;
     if (pthread_mutex_init(&J.lock, NULL) != 0) {
-        rc = sp_diag_set(d, SP_ESTATE, "cannot create a mutex");
-        goto out_free;
+        sp_free(th);
+        return sp_diag_set(d, SP_ESTATE, "cannot create a mutex");
     }
     uint32_t started = 0;
     for (; started + 1 < cfg->threads; started++)
@@ -196,12 +197,27 @@ sp_err sp_sim_mc_run(const sp_sim_mc_cfg *cfg, sp_sim_mc_row *rows, sp_sim_mc_su
     for (uint32_t t = 0; t < started; t++)
         pthread_join(th[t], NULL);
     pthread_mutex_destroy(&J.lock);
+    sp_free(th);
     if (J.rc != SP_OK) {
         if (d)
             *d = J.diag;
-        rc = sp_diag_set(d, J.rc, "scenario %u: %s", J.rc_at, J.diag.msg);
-        goto out_free;
+        return sp_diag_set(d, J.rc, "scenario %u: %s", J.rc_at, J.diag.msg);
     }
+    return SP_OK;
+}
+
+/*
+ * Summarise k rows in scenario order (hash, fall probabilities) and by
+ * sorted columns (quantiles).  The rows are not modified.
+ */
+sp_err sp_sim_mc_summarize(const sp_sim_mc_row *rows, uint32_t k, sp_sim_mc_summary *sum,
+                           sp_diag *d)
+{
+    if (!rows || !sum || k == 0)
+        return sp_diag_set(d, SP_EINVAL, "NULL argument or no rows");
+    int64_t *col = sp_calloc(k, sizeof(*col));
+    if (!col)
+        return sp_diag_set(d, SP_ENOMEM, "Monte Carlo summary of %u scenarios", k);
     memset(sum, 0, sizeof(*sum));
     sum->k = k;
     uint64_t h = 0xCBF29CE484222325ull;
@@ -230,10 +246,27 @@ sp_err sp_sim_mc_run(const sp_sim_mc_cfg *cfg, sp_sim_mc_row *rows, sp_sim_mc_su
     for (uint32_t i = 0; i < k; i++)
         col[i] = rows[i].amplification_milli;
     quantiles(col, k, sum->q_amplification_milli);
-    rc = SP_OK;
-out_free:
-    sp_free(own);
     sp_free(col);
-    sp_free(th);
+    return SP_OK;
+}
+
+/* All k scenarios (sp_sim_mc_run_range over 0 .. k - 1), then the summary. */
+sp_err sp_sim_mc_run(const sp_sim_mc_cfg *cfg, sp_sim_mc_row *rows, sp_sim_mc_summary *sum,
+                     sp_diag *d)
+{
+    if (!cfg || !sum)
+        return sp_diag_set(d, SP_EINVAL, "NULL argument");
+    sp_err rc = check_cfg(cfg, d);
+    if (rc != SP_OK)
+        return rc;
+    sp_sim_mc_row *own = NULL;
+    if (!rows)
+        rows = own = sp_calloc(cfg->k, sizeof(*rows));
+    if (!rows)
+        return sp_diag_set(d, SP_ENOMEM, "Monte Carlo of %u scenarios", cfg->k);
+    rc = sp_sim_mc_run_range(cfg, 0, cfg->k, rows, d);
+    if (rc == SP_OK)
+        rc = sp_sim_mc_summarize(rows, cfg->k, sum, d);
+    sp_free(own);
     return rc;
 }

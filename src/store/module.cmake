@@ -2,7 +2,8 @@
 # Included by the top-level CMakeLists.txt (see there).
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 target_sources(stampede PRIVATE ${CMAKE_CURRENT_LIST_DIR}/store.c
-                                ${CMAKE_CURRENT_LIST_DIR}/store_sqlite.c)
+                                ${CMAKE_CURRENT_LIST_DIR}/store_sqlite.c
+                                ${CMAKE_CURRENT_LIST_DIR}/rollup.c)
 target_link_libraries(stampede PUBLIC PkgConfig::SQLITE3)
 
 if(STAMPEDE_WITH_PG AND EXISTS ${CMAKE_CURRENT_LIST_DIR}/store_pg.c)

@@ -48,7 +48,7 @@ static int64_t with_side(const sp_event *ev, int64_t v)
  * The natural key of an event is (kind, symbol, exch_ts_ns, venue, sub,
  * k1, k2); this computes k1 and k2 per kind (docs/internals/store.md).
  */
-void sp__store_natural_key(const sp_event *ev, int64_t *k1, int64_t *k2)
+void sp_store_natural_key(const sp_event *ev, int64_t *k1, int64_t *k2)
 {
     *k1 = 0;
     *k2 = 0;
@@ -205,7 +205,7 @@ static sp_err load_symbol(sp_store *s, uint32_t id, const char *name)
 }
 
 /* The name of store id `id`, reloading the table once if it is unknown. */
-static const char *symbol_name(sp_store *s, uint32_t id)
+const char *sp__store_symbol_name(sp_store *s, uint32_t id)
 {
     if (id == 0)
         return "";
@@ -289,6 +289,7 @@ void sp_store_close(sp_store *s)
     sp_free(s->db_of_local);
     sp_free(s->local_of_db);
     sp_free(s->rows);
+    sp__store_roll_fini(&s->roll);
     sp_free(s);
 }
 
@@ -383,7 +384,7 @@ sp_err sp_store_append(sp_store *s, const sp_event *ev, size_t n, const sp_symta
             rc = resolve_symbol(s, &a, syms, r->ev.symbol_id, &r->ev.symbol_id, d);
             if (rc != SP_OK)
                 goto out_rollback;
-            sp__store_natural_key(&r->ev, &r->k1, &r->k2);
+            sp_store_natural_key(&r->ev, &r->k1, &r->k2);
         }
         uint64_t got = 0;
         rc = s->ops->insert(s, s->rows, m, &got, d);
@@ -439,9 +440,45 @@ static int resolve_filter(sp_store *s, const sp_store_filter *f, sp_store_q *q)
     return 0;
 }
 
+/* ceil(a / b) for b > 0. */
+static int64_t ceil_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && a > 0) ? q + 1 : q;
+}
+
+static sp_err liq_trampoline(sp_store *s, const sp_store_liq_minute *row)
+{
+    return s->user_liq_fn(s->user_ctx, row, sp__store_symbol_name(s, row->symbol_id));
+}
+
+sp_err sp_store_liq_minutes(sp_store *s, const sp_store_filter *f, sp_store_liq_fn fn, void *ctx,
+                            sp_diag *d)
+{
+    sp_store_filter all = {0};
+    sp_store_q q;
+    if (f == NULL)
+        f = &all;
+    if (f->kind != 0 && f->kind != SP_EV_LIQUIDATION)
+        return SP_OK;
+    if (!resolve_filter(s, f, &q))
+        return SP_OK;
+    /* a minute is selected when its start is in [from, to) */
+    q.from_min = f->has_from ? ceil_div(f->from_ns, SP_STORE_LIQ_MINUTE_NS) : INT64_MIN;
+    q.to_min = f->has_to ? ceil_div(f->to_ns, SP_STORE_LIQ_MINUTE_NS) : INT64_MAX;
+    if (q.from_min >= q.to_min)
+        return SP_OK;
+    s->user_liq_fn = fn;
+    s->user_ctx = ctx;
+    sp_err rc = s->ops->liq_minutes(s, &q, liq_trampoline, d);
+    s->user_liq_fn = NULL;
+    s->user_ctx = NULL;
+    return rc;
+}
+
 static sp_err row_trampoline(sp_store *s, const sp_event *ev)
 {
-    return s->user_fn(s->user_ctx, ev, symbol_name(s, ev->symbol_id));
+    return s->user_fn(s->user_ctx, ev, sp__store_symbol_name(s, ev->symbol_id));
 }
 
 sp_err sp_store_query(sp_store *s, const sp_store_filter *f, sp_store_row_fn fn, void *ctx,

@@ -18,7 +18,7 @@
 /* One row as the backends write it: the event plus its natural key. */
 typedef struct sp_store_row {
     sp_event ev; /* symbol_id already translated to the store's id */
-    int64_t k1;  /* natural key part 1 (sp__store_natural_key) */
+    int64_t k1;  /* natural key part 1 (sp_store_natural_key) */
     int64_t k2;  /* natural key part 2 */
 } sp_store_row;
 
@@ -26,13 +26,33 @@ typedef struct sp_store_row {
 typedef struct sp_store_q {
     const sp_store_filter *f; /* the caller's filter (never NULL here) */
     uint32_t symbol_id;       /* store id when f->symbol, else 0 */
+    int64_t from_min;         /* roll-up queries: first minute (minutes since the epoch) */
+    int64_t to_min;           /* roll-up queries: end minute, exclusive */
 } sp_store_q;
+
+/*
+ * The per-minute liquidation roll-up of one append slice (rollup.c): the
+ * cells of the LIQUIDATION rows the backend actually inserted, keyed by
+ * (venue, symbol, side, minute), merged into liq_minute by the backend
+ * before the slice's insert returns (same transaction as the rows).
+ * cell[0..n) are dense; idx is an open-addressing index (cell + 1).
+ */
+typedef struct sp_store_roll {
+    sp_store_liq_minute *cell; /* the cells of the slice */
+    size_t n;                  /* cells in use */
+    size_t cap;                /* capacity of cell */
+    uint32_t *idx;             /* hash index, icap entries, 0 = empty */
+    size_t icap;               /* power of two, >= 2 * cap */
+} sp_store_roll;
 
 /* Backend callback for one stored symbol (id, name). */
 typedef sp_err (*sp_store_sym_fn)(sp_store *s, uint32_t id, const char *name);
 
 /* Raw row callback of a backend query: store.c adds the symbol name. */
 typedef sp_err (*sp_store_raw_fn)(sp_store *s, const sp_event *ev);
+
+/* Raw roll-up row callback of a backend: store.c adds the symbol name. */
+typedef sp_err (*sp_store_liq_raw_fn)(sp_store *s, const sp_store_liq_minute *row);
 
 typedef struct sp_store_ops {
     const char *name;
@@ -54,6 +74,8 @@ typedef struct sp_store_ops {
     sp_err (*summary)(sp_store *s, sp_store_summary_fn fn, void *ctx, sp_diag *d);
     sp_err (*log_ingest)(sp_store *s, const char *source, uint64_t decoded, uint64_t inserted,
                          uint64_t rejected, int64_t at_ns, sp_diag *d);
+    /* liq_minute rows of q (q->from_min, q->to_min, venue, symbol) in key order. */
+    sp_err (*liq_minutes)(sp_store *s, const sp_store_q *q, sp_store_liq_raw_fn fn, sp_diag *d);
 } sp_store_ops;
 
 struct sp_store {
@@ -68,9 +90,11 @@ struct sp_store {
     uint32_t cap_db;         /* entries of local_of_db */
     sp_store_row *rows;      /* scratch batch of translated rows */
     size_t cap_rows;         /* entries of rows */
+    sp_store_roll roll;      /* roll-up cells of the slice being inserted */
     /* query plumbing */
-    sp_store_row_fn user_fn; /* the caller's row callback during a query */
-    void *user_ctx;          /* its context */
+    sp_store_row_fn user_fn;     /* the caller's row callback during a query */
+    void *user_ctx;              /* its context */
+    sp_store_liq_fn user_liq_fn; /* the caller's roll-up callback during a query */
 };
 
 /*
@@ -89,8 +113,36 @@ struct sp_store {
 #define SP_STORE_SLICE 32768u
 #endif
 
-/* The natural key of ev (docs/internals/store.md, "Natural key"). */
-void sp__store_natural_key(const sp_event *ev, int64_t *k1, int64_t *k2);
+/* The name of store symbol id (reloading the table once if unknown); "" for 0, "?" if none. */
+const char *sp__store_symbol_name(sp_store *s, uint32_t id);
+
+/* ---- roll-ups (rollup.c) ---- */
+
+/* Forget the cells (keeps the memory). */
+void sp__store_roll_reset(sp_store_roll *r);
+
+/* Release the memory of r. */
+void sp__store_roll_fini(sp_store_roll *r);
+
+/*
+ * Add one inserted LIQUIDATION event (store symbol id) to its cell; symbol
+ * is its name (for the COIN-M contract value of sp_event_liq_notional).
+ * An event whose notional cannot be computed, or that would overflow the
+ * cell's sum, is counted in count and bad but not in notional / largest.
+ * SP_ENOMEM.
+ */
+sp_err sp__store_roll_add(sp_store_roll *r, const sp_event *ev, const char *symbol);
+
+/*
+ * Merge cell c into *into (same key): counts and bad add, notional adds
+ * with an overflow check (an overflow adds c's events to bad and keeps
+ * into's notional), largest keeps the bigger (the earlier on a tie),
+ * first_ns the smaller, slots OR.
+ */
+void sp__store_roll_merge(sp_store_liq_minute *into, const sp_store_liq_minute *c);
+
+/* The UTC minute of ts_ns (floor) and the 500 ms slot (0..119) within it. */
+int64_t sp__store_minute_of(int64_t ts_ns, unsigned *slot);
 
 /* Record (id, name) in s's name table (backends call this on load). */
 sp_err sp__store_remember_symbol(sp_store *s, uint32_t id, const char *name);

@@ -11,7 +11,13 @@
  *     idempotent on the natural key (the primary key, which includes the
  *     partition key exch_ts_ns as PostgreSQL requires);
  *   - queries stream rows in single-row mode with binary results, so a
- *     large result is never held in memory and no integer is re-parsed.
+ *     large result is never held in memory and no integer is re-parsed;
+ *   - the LIQUIDATION rows that were new (all of them on the COPY fast
+ *     path; the RETURNING rows of the staging path's INSERT) are rolled up
+ *     per minute in C (rollup.c: the notional is computed once, by
+ *     sp_event_liq_notional, not re-implemented in SQL), COPYed into a
+ *     session-local liq_stage table and merged into liq_minute with one
+ *     INSERT ... ON CONFLICT DO UPDATE, in the append's transaction.
  * One append = one transaction (BEGIN ... COMMIT); the server makes it
  * durable at COMMIT.  Errors map SQLSTATE classes to sp_err and carry
  * the server's message; passwords never appear in messages.
@@ -55,7 +61,37 @@ static const char *const migrations[] = {
     "CREATE TABLE ingest_run(id BIGSERIAL PRIMARY KEY, at_ns BIGINT NOT NULL,"
     " source TEXT NOT NULL, decoded BIGINT NOT NULL, inserted BIGINT NOT NULL,"
     " rejected BIGINT NOT NULL);",
+    /* 3: per-minute liquidation roll-ups (filled from the stored events by backfill()) */
+    "CREATE TABLE liq_minute(minute BIGINT NOT NULL, venue SMALLINT NOT NULL,"
+    " symbol_id INTEGER NOT NULL, side SMALLINT NOT NULL, count BIGINT NOT NULL,"
+    " notional BIGINT NOT NULL, largest BIGINT NOT NULL, largest_ns BIGINT NOT NULL,"
+    " first_ns BIGINT NOT NULL, slots0 BIGINT NOT NULL, slots1 BIGINT NOT NULL,"
+    " bad BIGINT NOT NULL, PRIMARY KEY(minute, venue, symbol_id, side));",
 };
+
+/*
+ * Merge the staged cells into liq_minute (sp__store_roll_merge in SQL):
+ * a sum that leaves int64 keeps the old notional and counts the cell's
+ * events as bad instead of failing the batch.
+ */
+#define PG_SUM_FITS                                                                      \
+    "(liq_minute.notional::numeric + excluded.notional BETWEEN -9223372036854775808 AND" \
+    " 9223372036854775807)"
+#define PG_NEW_LARGEST                                                                     \
+    "(excluded.largest > liq_minute.largest OR (excluded.largest = liq_minute.largest AND" \
+    " excluded.largest_ns < liq_minute.largest_ns))"
+static const char *const rollup_sql =
+    "INSERT INTO liq_minute SELECT * FROM liq_stage"
+    " ON CONFLICT (minute, venue, symbol_id, side) DO UPDATE SET"
+    " count = liq_minute.count + excluded.count,"
+    " notional = CASE WHEN " PG_SUM_FITS " THEN liq_minute.notional + excluded.notional"
+    "  ELSE liq_minute.notional END,"
+    " bad = liq_minute.bad + CASE WHEN " PG_SUM_FITS " THEN excluded.bad ELSE excluded.count END,"
+    " largest = CASE WHEN " PG_NEW_LARGEST " THEN excluded.largest ELSE liq_minute.largest END,"
+    " largest_ns = CASE WHEN " PG_NEW_LARGEST " THEN excluded.largest_ns"
+    "  ELSE liq_minute.largest_ns END,"
+    " first_ns = least(liq_minute.first_ns, excluded.first_ns),"
+    " slots0 = liq_minute.slots0 | excluded.slots0, slots1 = liq_minute.slots1 | excluded.slots1";
 
 _Static_assert(SP_COUNTOF(migrations) == SP_STORE_SCHEMA_VERSION,
                "one PostgreSQL migration per schema version");
@@ -168,6 +204,8 @@ static sp_err read_version(pg_impl *m, int *version, sp_diag *d)
     return SP_OK;
 }
 
+static sp_err backfill(sp_store *s, pg_impl *m, sp_diag *d);
+
 /* Bring the schema to SP_STORE_SCHEMA_VERSION in one transaction, serialised by an advisory lock.
  */
 static sp_err migrate(sp_store *s, pg_impl *m, unsigned flags, sp_diag *d)
@@ -201,6 +239,8 @@ static sp_err migrate(sp_store *s, pg_impl *m, unsigned flags, sp_diag *d)
         if ((e = run(m, migrations[i], d, "applying a schema migration")) != SP_OK)
             goto out_rollback;
     }
+    if (v >= 1 && v < 3 && (e = backfill(s, m, d)) != SP_OK)
+        goto out_rollback;
     if (v < SP_STORE_SCHEMA_VERSION) {
         char sql[96];
         snprintf(sql, sizeof(sql),
@@ -258,6 +298,11 @@ static sp_err pg_open(sp_store *s, const char *target, unsigned flags, sp_diag *
                 "CREATE TEMP TABLE IF NOT EXISTS event_stage (LIKE event)"
                 " ON COMMIT DELETE ROWS",
                 d, "creating the staging table");
+    if (e == SP_OK && !(flags & SP_STORE_READONLY))
+        e = run(m,
+                "CREATE TEMP TABLE IF NOT EXISTS liq_stage (LIKE liq_minute)"
+                " ON COMMIT DELETE ROWS",
+                d, "creating the roll-up staging table");
     if (e != SP_OK) {
         pg_close(s);
         return e;
@@ -500,6 +545,132 @@ static sp_err copy_into(pg_impl *m, const char *sql, int *dup, sp_diag *d)
     return e;
 }
 
+static int64_t get_int(const PGresult *r, int row, int col)
+{
+    const unsigned char *p = (const unsigned char *)PQgetvalue(r, row, col);
+    int len = PQgetlength(r, row, col);
+    uint64_t v = 0;
+    for (int i = 0; i < len; i++)
+        v = (v << 8) | p[i];
+    if (len == 2)
+        return (int16_t)(uint16_t)v;
+    if (len == 4)
+        return (int32_t)(uint32_t)v;
+    return (int64_t)v;
+}
+
+/* The binary COPY stream of the roll-up cells of s->roll (columns of liq_minute). */
+static sp_err build_roll_copy(sp_store *s, pg_impl *m, sp_diag *d)
+{
+    static const char sig[11] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', '\377', '\r', '\n', '\0'};
+    /* 12 fields: 2 x int2 (6 bytes), 1 x int4 (8), 9 x int8 (12), + 2 for the count */
+    const size_t per_row = 2 + 2 * 6 + 8 + 9 * 12;
+    sp_buf_reset(&m->copy);
+    char *p;
+    sp_err e = sp_buf_reserve(&m->copy, 19 + s->roll.n * per_row + 2, &p);
+    if (e != SP_OK)
+        return sp_diag_set(d, e, "postgres: COPY buffer: %s", sp_strerror(e));
+    char *start = p;
+    memcpy(p, sig, 11);
+    memset(p + 11, 0, 8);
+    p += 19;
+    for (size_t i = 0; i < s->roll.n; i++) {
+        const sp_store_liq_minute *c = &s->roll.cell[i];
+        put_be(p, 12, 2);
+        p += 2;
+        p = field(p, c->minute, 8);
+        p = field(p, c->venue, 2);
+        p = field(p, c->symbol_id, 4);
+        p = field(p, c->sell, 2);
+        p = field(p, (int64_t)c->count, 8);
+        p = field(p, c->notional, 8);
+        p = field(p, c->largest, 8);
+        p = field(p, c->largest_ns, 8);
+        p = field(p, c->first_ns, 8);
+        p = field(p, (int64_t)c->slots[0], 8);
+        p = field(p, (int64_t)c->slots[1], 8);
+        p = field(p, (int64_t)c->bad, 8);
+    }
+    put_be(p, 0xffffu, 2);
+    p += 2;
+    sp_buf_commit(&m->copy, (size_t)(p - start));
+    return SP_OK;
+}
+
+/* Merge the cells of s->roll into liq_minute (inside the open transaction). */
+static sp_err flush_roll(sp_store *s, pg_impl *m, sp_diag *d)
+{
+    if (s->roll.n == 0)
+        return SP_OK;
+    sp_err e = build_roll_copy(s, m, d);
+    if (e == SP_OK)
+        e = run(m, "DELETE FROM liq_stage", d, "clearing the roll-up staging table");
+    if (e == SP_OK)
+        e = copy_into(m, "COPY liq_stage FROM STDIN (FORMAT binary)", NULL, d);
+    if (e == SP_OK)
+        e = run(m, rollup_sql, d, "updating the liquidation roll-up");
+    sp__store_roll_reset(&s->roll);
+    return e;
+}
+
+/*
+ * Migration 3 on a database that has events: build liq_minute from the
+ * stored LIQUIDATION rows through a cursor, SP_STORE_SLICE rows a fetch,
+ * in the migration's transaction.
+ */
+static sp_err backfill(sp_store *s, pg_impl *m, sp_diag *d)
+{
+    sp_err e = run(m,
+                   "CREATE TEMP TABLE IF NOT EXISTS liq_stage (LIKE liq_minute)"
+                   " ON COMMIT DELETE ROWS",
+                   d, "creating the roll-up staging table");
+    if (e == SP_OK)
+        e = run(m,
+                "DECLARE sp_backfill NO SCROLL CURSOR FOR SELECT e.venue::int8,"
+                " e.symbol_id::int8, e.exch_ts_ns, e.flags::int8, e.px, e.qty, e.aux0, e.aux1,"
+                " e.aux2, y.name FROM event e LEFT JOIN symbol y ON y.id = e.symbol_id"
+                " WHERE e.kind = 4",
+                d, "reading liquidations for the roll-up");
+    char fetch[64];
+    snprintf(fetch, sizeof(fetch), "FETCH %u FROM sp_backfill", (unsigned)SP_STORE_SLICE);
+    sp__store_roll_reset(&s->roll);
+    while (e == SP_OK) {
+        PGresult *r = PQexecParams(m->c, fetch, 0, NULL, NULL, NULL, NULL, 1);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            e = fail(m, r, d, "reading liquidations for the roll-up");
+            PQclear(r);
+            break;
+        }
+        int nt = PQntuples(r);
+        for (int i = 0; i < nt && e == SP_OK; i++) {
+            sp_event ev;
+            memset(&ev, 0, sizeof(ev));
+            ev.kind = SP_EV_LIQUIDATION;
+            ev.venue = (uint8_t)get_int(r, i, 0);
+            ev.symbol_id = (uint32_t)get_int(r, i, 1);
+            ev.exch_ts_ns = get_int(r, i, 2);
+            ev.flags = (uint8_t)get_int(r, i, 3);
+            ev.px = get_int(r, i, 4);
+            ev.qty = get_int(r, i, 5);
+            ev.aux[0] = get_int(r, i, 6);
+            ev.aux[1] = get_int(r, i, 7);
+            ev.aux[2] = get_int(r, i, 8);
+            const char *name = PQgetisnull(r, i, 9) ? NULL : PQgetvalue(r, i, 9);
+            if ((e = sp__store_roll_add(&s->roll, &ev, name)) != SP_OK)
+                sp_diag_set(d, e, "postgres: out of memory building the roll-up");
+        }
+        PQclear(r);
+        if (e == SP_OK)
+            e = flush_roll(s, m, d);
+        if (nt == 0)
+            break;
+    }
+    if (e == SP_OK)
+        e = run(m, "CLOSE sp_backfill", d, "closing the roll-up cursor");
+    sp__store_roll_reset(&s->roll);
+    return e;
+}
+
 static sp_err pg_insert(sp_store *s, const sp_store_row *rows, size_t n, uint64_t *inserted,
                         sp_diag *d)
 {
@@ -525,8 +696,20 @@ static sp_err pg_insert(sp_store *s, const sp_store_row *rows, size_t n, uint64_
     int dup = 0;
     e = copy_into(m, "COPY event FROM STDIN (FORMAT binary)", &dup, d);
     if (e == SP_OK) {
+        if ((e = run(m, "RELEASE SAVEPOINT sp_copy", d, "releasing a savepoint")) != SP_OK)
+            return e;
+        sp__store_roll_reset(&s->roll);
+        for (size_t i = 0; i < n && e == SP_OK; i++) {
+            if (rows[i].ev.kind == SP_EV_LIQUIDATION)
+                e = sp__store_roll_add(&s->roll, &rows[i].ev,
+                                       sp__store_symbol_name(s, rows[i].ev.symbol_id));
+        }
+        if (e != SP_OK)
+            return sp_diag_set(d, e, "postgres: out of memory (roll-up)");
+        if ((e = flush_roll(s, m, d)) != SP_OK)
+            return e;
         *inserted = n;
-        return run(m, "RELEASE SAVEPOINT sp_copy", d, "releasing a savepoint");
+        return SP_OK;
     }
     if (!dup)
         return e;
@@ -537,36 +720,55 @@ static sp_err pg_insert(sp_store *s, const sp_store_row *rows, size_t n, uint64_
         return e;
     if ((e = copy_into(m, "COPY event_stage FROM STDIN (FORMAT binary)", NULL, d)) != SP_OK)
         return e;
-    PGresult *r =
-        PQexec(m->c, "INSERT INTO event SELECT * FROM event_stage ON CONFLICT DO NOTHING");
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+    /* the new rows' liquidations, then (kind -1) how many rows were new */
+    PGresult *r = PQexecParams(
+        m->c,
+        "WITH ins AS (INSERT INTO event SELECT * FROM event_stage ON CONFLICT DO NOTHING"
+        " RETURNING kind, venue, symbol_id, exch_ts_ns, flags, px, qty, aux0, aux1, aux2)"
+        " SELECT kind::int8, venue::int8, symbol_id::int8, exch_ts_ns, flags::int8, px, qty,"
+        " aux0, aux1, aux2 FROM ins WHERE kind = 4"
+        " UNION ALL SELECT -1::int8, count(*), 0::int8, 0::int8, 0::int8, 0::int8, 0::int8,"
+        " 0::int8, 0::int8, 0::int8 FROM ins",
+        0, NULL, NULL, NULL, NULL, 1);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         e = fail(m, r, d, "moving the batch into event");
-    } else {
-        int64_t v = 0;
-        const char *t = PQcmdTuples(r);
-        if (sp_dec_parse(t, strlen(t), 0, &v, NULL) != SP_OK || v < 0)
-            e = sp_diag_set(d, SP_EIO, "postgres %s: bad INSERT tag '%s'", m->label, t);
-        *inserted = (uint64_t)v;
+        PQclear(r);
+        return e;
+    }
+    sp__store_roll_reset(&s->roll);
+    int64_t total = -1;
+    for (int i = 0; i < PQntuples(r) && e == SP_OK; i++) {
+        if (get_int(r, i, 0) == -1) {
+            total = get_int(r, i, 1);
+            continue;
+        }
+        sp_event ev;
+        memset(&ev, 0, sizeof(ev));
+        ev.kind = SP_EV_LIQUIDATION;
+        ev.venue = (uint8_t)get_int(r, i, 1);
+        ev.symbol_id = (uint32_t)get_int(r, i, 2);
+        ev.exch_ts_ns = get_int(r, i, 3);
+        ev.flags = (uint8_t)get_int(r, i, 4);
+        ev.px = get_int(r, i, 5);
+        ev.qty = get_int(r, i, 6);
+        ev.aux[0] = get_int(r, i, 7);
+        ev.aux[1] = get_int(r, i, 8);
+        ev.aux[2] = get_int(r, i, 9);
+        if ((e = sp__store_roll_add(&s->roll, &ev, sp__store_symbol_name(s, ev.symbol_id))) !=
+            SP_OK)
+            sp_diag_set(d, e, "postgres: out of memory (roll-up)");
     }
     PQclear(r);
+    if (e == SP_OK && total < 0)
+        e = sp_diag_set(d, SP_EIO, "postgres %s: no row count from the INSERT", m->label);
+    if (e == SP_OK)
+        e = flush_roll(s, m, d);
+    if (e == SP_OK)
+        *inserted = (uint64_t)total;
     return e;
 }
 
 /* ---- read ----------------------------------------------------------------- */
-
-static int64_t get_int(const PGresult *r, int row, int col)
-{
-    const unsigned char *p = (const unsigned char *)PQgetvalue(r, row, col);
-    int len = PQgetlength(r, row, col);
-    uint64_t v = 0;
-    for (int i = 0; i < len; i++)
-        v = (v << 8) | p[i];
-    if (len == 2)
-        return (int16_t)(uint16_t)v;
-    if (len == 4)
-        return (int32_t)(uint32_t)v;
-    return (int64_t)v;
-}
 
 /* Send "SELECT cols FROM event WHERE ... tail" with binary results. */
 static sp_err send_filtered(pg_impl *m, const char *cols, const sp_store_q *q, const char *tail,
@@ -697,6 +899,67 @@ static sp_err pg_summary(sp_store *s, sp_store_summary_fn fn, void *ctx, sp_diag
     return e;
 }
 
+static sp_err pg_liq_minutes(sp_store *s, const sp_store_q *q, sp_store_liq_raw_fn fn, sp_diag *d)
+{
+    pg_impl *m = s->impl;
+    sp_buf sql;
+    sp_buf_init(&sql, 1024);
+    char txt[4][24];
+    const char *vals[4];
+    int np = 2;
+    snprintf(txt[0], sizeof(txt[0]), "%lld", (long long)q->from_min);
+    snprintf(txt[1], sizeof(txt[1]), "%lld", (long long)q->to_min);
+    sp_err e = sp_buf_puts(&sql, "SELECT minute, venue::int8, symbol_id::int8, side::int8, count,"
+                                 " notional, largest, largest_ns, first_ns, slots0, slots1, bad"
+                                 " FROM liq_minute WHERE minute >= $1 AND minute < $2");
+    if (e == SP_OK && q->f->venue != 0) {
+        snprintf(txt[np], sizeof(txt[np]), "%u", q->f->venue);
+        np++;
+        e = sp_buf_printf(&sql, " AND venue = $%d", np);
+    }
+    if (e == SP_OK && q->f->symbol != NULL) {
+        snprintf(txt[np], sizeof(txt[np]), "%u", (unsigned)q->symbol_id);
+        np++;
+        e = sp_buf_printf(&sql, " AND symbol_id = $%d", np);
+    }
+    if (e == SP_OK)
+        e = sp_buf_puts(&sql, " ORDER BY minute, venue, symbol_id, side");
+    if (e == SP_OK && q->f->limit > 0)
+        e = sp_buf_printf(&sql, " LIMIT %llu", (unsigned long long)q->f->limit);
+    if (e != SP_OK) {
+        sp_buf_fini(&sql);
+        return sp_diag_set(d, e, "postgres: building a query: %s", sp_strerror(e));
+    }
+    for (int i = 0; i < np; i++)
+        vals[i] = txt[i];
+    PGresult *r = PQexecParams(m->c, sql.data, np, NULL, vals, NULL, NULL, 1);
+    sp_buf_fini(&sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        e = fail(m, r, d, "reading the roll-up");
+        PQclear(r);
+        return e;
+    }
+    for (int i = 0; e == SP_OK && i < PQntuples(r); i++) {
+        sp_store_liq_minute c;
+        memset(&c, 0, sizeof(c));
+        c.minute = get_int(r, i, 0);
+        c.venue = (uint8_t)get_int(r, i, 1);
+        c.symbol_id = (uint32_t)get_int(r, i, 2);
+        c.sell = (uint8_t)get_int(r, i, 3);
+        c.count = (uint64_t)get_int(r, i, 4);
+        c.notional = get_int(r, i, 5);
+        c.largest = get_int(r, i, 6);
+        c.largest_ns = get_int(r, i, 7);
+        c.first_ns = get_int(r, i, 8);
+        c.slots[0] = (uint64_t)get_int(r, i, 9);
+        c.slots[1] = (uint64_t)get_int(r, i, 10);
+        c.bad = (uint64_t)get_int(r, i, 11);
+        e = fn(s, &c);
+    }
+    PQclear(r);
+    return e;
+}
+
 static sp_err pg_log_ingest(sp_store *s, const char *source, uint64_t decoded, uint64_t inserted,
                             uint64_t rejected, int64_t at_ns, sp_diag *d)
 {
@@ -718,5 +981,5 @@ static sp_err pg_log_ingest(sp_store *s, const char *source, uint64_t decoded, u
 
 const sp_store_ops sp__store_pg_ops = {
     "postgres", pg_open,   pg_close, pg_begin, pg_commit,  pg_rollback,   pg_symbol_put,
-    pg_symbols, pg_insert, pg_query, pg_count, pg_summary, pg_log_ingest,
+    pg_symbols, pg_insert, pg_query, pg_count, pg_summary, pg_log_ingest, pg_liq_minutes,
 };

@@ -403,7 +403,9 @@ static void test_newer_schema_refused(void **state)
     assert_int_equal(sp_store_open(f->uri, SP_STORE_READONLY, &f->s, &d), SP_ESCHEMA);
     assert_null(f->s);
     /* back to the current version: the data is intact */
-    raw_sql(f, "UPDATE schema_version SET version = 2");
+    char back[64];
+    snprintf(back, sizeof(back), "UPDATE schema_version SET version = %d", SP_STORE_SCHEMA_VERSION);
+    raw_sql(f, back);
     assert_int_equal(sp_store_open(f->uri, 0, &f->s, &d), SP_OK);
     assert_int_equal(count_all(f->s), 4);
 }
@@ -414,8 +416,8 @@ static void test_upgrade_from_v1(void **state)
     sp_store_close(f->s);
     f->s = NULL;
     /* rebuild the database as version 1 wrote it, with one symbol */
-    raw_sql(f, "DROP TABLE ingest_run; DROP TABLE event; DROP TABLE symbol;"
-               " DROP TABLE schema_version");
+    raw_sql(f, "DROP TABLE liq_minute; DROP TABLE ingest_run; DROP TABLE event;"
+               " DROP TABLE symbol; DROP TABLE schema_version");
     const char *v1 = sp__store_sqlite_migration(1);
 #ifdef STAMPEDE_HAVE_PG
     if (tsu_pg_base() != NULL)

@@ -11,6 +11,9 @@
  * acknowledgement.  The parent reads acks and sends SIGKILL after a number
  * of acks plus a delay, both drawn from a fixed-seed RNG, so the kill lands
  * before, inside and after commits across runs, reproducibly per seed.
+ * Every third event is a liquidation, so each check also asserts that the
+ * per-minute roll-up (liq_minute) equals the recomputation from the events
+ * that survived: the roll-up commits with its batch, never apart.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -23,8 +26,10 @@
 
 #include "test_store_util.h"
 
-#define NB 12   /* batches per ingest */
-#define BS 1500 /* events per batch */
+#define NB       12      /* batches per ingest */
+#define BS       1500    /* events per batch */
+#define LIQ_BASE 1000000 /* notional of a batch-b liquidation: LIQ_BASE + b */
+#define MINUTES  4       /* minutes the liquidations span */
 
 static sp_event trade(int batch, int i)
 {
@@ -38,6 +43,13 @@ static sp_event trade(int batch, int i)
     e.qty = 100000 + batch;
     e.aux[0] = (int64_t)batch * BS + i + 1;
     e.aux[2] = batch;
+    if (i % 3 == 2) {
+        /* a liquidation, 10 ms apart: the batches spread over 3 minutes */
+        e.kind = SP_EV_LIQUIDATION;
+        e.exch_ts_ns = 1770336000000000000ll + (int64_t)(batch * BS + i) * 10000000;
+        e.flags = (uint8_t)(i & SP_EVF_SELL);
+        e.aux[2] = LIQ_BASE + batch; /* the notional; the batch is recoverable */
+    }
     return e;
 }
 
@@ -70,19 +82,59 @@ static int ingest(const char *uri, int fd)
     return 0;
 }
 
+/* Per (minute, symbol SYMn, side): the roll-up cell recomputed from events, or read. */
+typedef struct rcell {
+    uint64_t count;
+    int64_t notional;
+    uint64_t slots[2];
+} rcell;
+
 typedef struct tally {
     uint64_t per_batch[NB];
     uint64_t other;
+    rcell want[MINUTES][4][2]; /* from the events */
+    rcell got[MINUTES][4][2];  /* from liq_minute */
+    uint64_t bad_rows;
 } tally;
 
 static sp_err count_batch(void *ctx, const sp_event *ev, const char *sym)
 {
-    (void)sym;
     tally *t = ctx;
-    if (ev->kind == SP_EV_TRADE && ev->aux[2] >= 0 && ev->aux[2] < NB)
-        t->per_batch[ev->aux[2]]++;
+    int64_t b = ev->kind == SP_EV_LIQUIDATION ? ev->aux[2] - LIQ_BASE : ev->aux[2];
+    if ((ev->kind == SP_EV_TRADE || ev->kind == SP_EV_LIQUIDATION) && b >= 0 && b < NB)
+        t->per_batch[b]++;
     else
         t->other++;
+    if (ev->kind == SP_EV_LIQUIDATION) {
+        int64_t off = ev->exch_ts_ns - 1770336000000000000ll;
+        int64_t m = off / 60000000000ll, slot = off % 60000000000ll / 500000000;
+        uint32_t y = (uint32_t)(sym[3] - '0');
+        if (m < 0 || m >= MINUTES || y < 1 || y > 3)
+            t->other++;
+        else {
+            rcell *c = &t->want[m][y][ev->flags & SP_EVF_SELL];
+            c->count++;
+            c->notional += ev->aux[2];
+            c->slots[slot / 64] |= UINT64_C(1) << (slot % 64);
+        }
+    }
+    return SP_OK;
+}
+
+static sp_err read_rollup(void *ctx, const sp_store_liq_minute *r, const char *sym)
+{
+    tally *t = ctx;
+    int64_t m = r->minute - 1770336000000000000ll / 60000000000ll;
+    uint32_t y = (uint32_t)(sym[3] - '0');
+    if (m < 0 || m >= MINUTES || y < 1 || y > 3 || r->bad != 0) {
+        t->bad_rows++;
+        return SP_OK;
+    }
+    rcell *c = &t->got[m][y][r->sell];
+    c->count = r->count;
+    c->notional = r->notional;
+    c->slots[0] = r->slots[0];
+    c->slots[1] = r->slots[1];
     return SP_OK;
 }
 
@@ -97,10 +149,15 @@ static void check_store(const char *uri, const int *acked, int seed, uint64_t *p
         *present = 0;
         return;
     }
-    tally t = {0};
+    static tally t;
+    memset(&t, 0, sizeof(t));
     assert_int_equal(sp_store_query(s, NULL, count_batch, &t, &d), SP_OK);
+    assert_int_equal(sp_store_liq_minutes(s, NULL, read_rollup, &t, &d), SP_OK);
     sp_store_close(s);
     assert_int_equal(t.other, 0);
+    assert_int_equal(t.bad_rows, 0);
+    if (memcmp(t.want, t.got, sizeof(t.want)) != 0)
+        fail_msg("seed %d: the liquidation roll-up differs from the surviving events", seed);
     *present = 0;
     for (int b = 0; b < NB; b++) {
         if (t.per_batch[b] != 0 && t.per_batch[b] != BS)

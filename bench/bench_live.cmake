@@ -1,0 +1,4 @@
+# bench_live: the replay server runs in a thread of the benchmark; store files in the build dir.
+find_package(Threads REQUIRED)
+target_link_libraries(${name} PRIVATE Threads::Threads)
+set(SP_BENCH_ARGS ${PROJECT_BINARY_DIR})

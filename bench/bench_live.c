@@ -22,7 +22,6 @@
  * stream events of the baseline (count checked; REST snapshot levels aside,
  * see non_snapshot), with no frame rejected, lost or out of sequence.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +29,7 @@
 
 #include "bench.h"
 #include "stampede/stampede.h"
+#include "testharness.h"
 
 #define NAME "bench_live"
 #define WS   SP_SOURCE_DIR "/data/cryptofeed_binance_futures_raw/BINANCE_FUTURES.ws.1.0.txt"
@@ -37,33 +37,9 @@
 
 static const char *dir = "/tmp";
 
-typedef struct srv {
-    sp_replay_server *s;
-    volatile sig_atomic_t stop;
-    pthread_t th;
-} srv;
-
-static void *srv_main(void *p)
-{
-    srv *x = p;
-    sp_replay_server_run(x->s, &x->stop);
-    return NULL;
-}
-
-typedef struct sink_ctx {
-    sp_store *st;
-    sp_symtab *syms;
-    uint64_t inserted;
-} sink_ctx;
-
-static sp_err on_events(void *ctx, const sp_event *ev, size_t n)
-{
-    sink_ctx *c = ctx;
-    uint64_t ins = 0;
-    sp_err rc = sp_store_append(c->st, ev, n, c->syms, &ins, NULL);
-    c->inserted += ins;
-    return rc;
-}
+/* the store sink of the tests (tests/support/testharness.c) */
+typedef sp_test_sink sink_ctx;
+#define on_events sp_test_sink_events
 
 static void die(const char *what)
 {
@@ -113,15 +89,10 @@ static double run_live(unsigned max_streams, size_t *conns, uint64_t *stored, ui
                        double *streaming)
 {
     const char *caps[2] = {WS, REST};
-    sp_replay_opts o;
-    memset(&o, 0, sizeof(o));
-    o.captures = caps;
-    o.ncaptures = 2;
-    srv x;
-    memset(&x, 0, sizeof(x));
-    if (sp_replay_server_new(&o, &x.s, NULL) != SP_OK)
+    sp_replay_opts o = sp_test_replay_opts(caps, 2);
+    sp_test_replay x;
+    if (sp_test_replay_start(&x, &o, NULL) != SP_OK)
         die("replay server");
-    pthread_create(&x.th, NULL, srv_main, &x);
     char cfg[1024];
     int port = sp_replay_server_port(x.s);
     snprintf(
@@ -139,15 +110,10 @@ static double run_live(unsigned max_streams, size_t *conns, uint64_t *stored, ui
         die("symtab");
     static int seq;
     int id = ++seq;
-    sink_ctx sc = {fresh_store(id), syms, 0};
+    sink_ctx sc = {fresh_store(id), syms, 0, 0};
     sp_venue v = SP_VENUE_BINANCE_UM;
     const char *sy[4] = {"SUSHIUSDT", "AKROUSDT", "KEEPUSDT", "CTKUSDT"};
-    sp_live_opts lo;
-    memset(&lo, 0, sizeof(lo));
-    lo.venues = &v;
-    lo.nvenues = 1;
-    lo.symbols = sy;
-    lo.nsymbols = 4;
+    sp_live_opts lo = sp_test_live_opts(&v, 1, sy, 4);
     sp_feed_sink sink = {on_events, NULL, &sc};
     sp_live *lv;
     /* 20 streams, max_streams per connection; each gets one subscription reply */
@@ -168,9 +134,7 @@ static double run_live(unsigned max_streams, size_t *conns, uint64_t *stored, ui
     sp_live_free(lv);
     drop_store(sc.st, id);
     sp_symtab_free(syms);
-    x.stop = 1;
-    pthread_join(x.th, NULL);
-    sp_replay_server_free(x.s);
+    sp_test_replay_stop(&x);
     return t;
 }
 
@@ -226,7 +190,7 @@ static double run_base(const frames *fr, uint64_t *stored)
         die("alloc");
     static int seq = 1000;
     int id = ++seq;
-    sink_ctx sc = {fresh_store(id), syms, 0};
+    sink_ctx sc = {fresh_store(id), syms, 0, 0};
     sp_event *ev = calloc(SP_FEED_MSG_EVENTS_MAX, sizeof(sp_event));
     sp_event *out = calloc(2 * SP_FEED_MSG_EVENTS_MAX, sizeof(sp_event));
     sp_event *batch = calloc(SP_FEED_BATCH + SP_FEED_MSG_EVENTS_MAX, sizeof(sp_event));

@@ -224,3 +224,24 @@ void cli_json_str(FILE *f, const char *s)
     }
     fputc('"', f);
 }
+
+static volatile sig_atomic_t g_cli_stop;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    g_cli_stop = 1;
+}
+
+volatile sig_atomic_t *cli_stop_on_signals(bool ignore_pipe)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    if (ignore_pipe)
+        signal(SIGPIPE, SIG_IGN);
+    return &g_cli_stop;
+}

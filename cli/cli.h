@@ -8,6 +8,7 @@
 #ifndef STAMPEDE_CLI_H
 #define STAMPEDE_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -82,5 +83,13 @@ void cli_print_money(FILE *f, int64_t v, unsigned scale, unsigned places);
 
 /* Write s as a JSON string literal (quotes and escapes) to f. */
 void cli_json_str(FILE *f, const char *s);
+
+/*
+ * Make SIGINT and SIGTERM set the returned flag (it stays 1 once set) so a
+ * long-running verb stops cleanly; with ignore_pipe also ignore SIGPIPE (a
+ * peer that closed its socket is then an error return, not a kill).  One
+ * flag for the whole process.
+ */
+volatile sig_atomic_t *cli_stop_on_signals(bool ignore_pipe);
 
 #endif

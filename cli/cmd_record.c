@@ -63,14 +63,6 @@ static const cli_spec spec = {
     0,
 };
 
-static volatile sig_atomic_t g_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
-
 typedef struct rec {
     sp_store *store;
 #ifdef STAMPEDE_HAVE_NATS
@@ -314,14 +306,8 @@ int cmd_record(int argc, char **argv)
     r.tty = !cli_has(&a, "no-status") && isatty(2);
     if (r.tty)
         sp_live_set_status(lv, 1000, on_status, &r);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    sp_err run = sp_live_run(lv, &g_stop, (uint64_t)dur_ms, &d);
+    volatile sig_atomic_t *stop = cli_stop_on_signals(true);
+    sp_err run = sp_live_run(lv, stop, (uint64_t)dur_ms, &d);
     if (r.tty)
         fputc('\n', stderr);
     sp_live_stats st = sp_live_stats_get(lv);

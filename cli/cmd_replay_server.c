@@ -37,14 +37,6 @@ static const cli_spec spec = {
     -1,
 };
 
-static volatile sig_atomic_t g_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
-
 int cmd_replay_server(int argc, char **argv)
 {
     cli_args a;
@@ -101,16 +93,10 @@ int cmd_replay_server(int argc, char **argv)
         cli_error("replay-server", "%s", sp_diag_format(&d, msg, sizeof(msg)));
         return CLI_EXIT_USAGE;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    volatile sig_atomic_t *stop = cli_stop_on_signals(true);
     printf("listening %s:%d\n", host, sp_replay_server_port(s));
     fflush(stdout);
-    sp_replay_server_run(s, &g_stop);
+    sp_replay_server_run(s, stop);
     sp_replay_stats st = sp_replay_server_stats(s);
     sp_replay_server_free(s);
     FILE *f = cli_has(&a, "json") ? stdout : stderr;

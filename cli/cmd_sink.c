@@ -54,14 +54,6 @@ static const cli_spec spec = {
     0,
 };
 
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
-
 typedef struct dig {
     uint64_t n, digest;
 } dig;
@@ -186,14 +178,10 @@ int cmd_sink(int argc, char **argv)
         cli_error("sink", "%s", sp_diag_format(&d, line, sizeof(line)));
         goto out;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    volatile sig_atomic_t *stop = cli_stop_on_signals(false);
     uint64_t events = 0, inserted = 0, msgs = 0, dead = 0, redelivered = 0, txns = 0;
     int64_t t0 = sp_clock_mono_ns(), last_msg = t0;
-    while (!stop_flag) {
+    while (!*stop) {
         sp_bus_fetched f;
         if (sp_bus_fetch(c, (size_t)fetch, 1000, &f, &d) != SP_OK) {
             cli_error("sink", "%s", sp_diag_format(&d, line, sizeof(line)));

@@ -254,14 +254,6 @@ out:
 
 /* ---- the worker ------------------------------------------------------------------ */
 
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
-
 /* The run a worker has built (populations and market are reused across a run's jobs). */
 typedef struct cached {
     uint64_t run;
@@ -445,14 +437,10 @@ int cmd_worker(int argc, char **argv)
         cli_error("worker", "%s", sp_diag_format(&d, line, sizeof(line)));
         goto out;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    volatile sig_atomic_t *stop = cli_stop_on_signals(false);
     uint64_t jobs = 0, scenarios = 0, redelivered = 0;
     int64_t t0 = sp_clock_mono_ns(), last = t0;
-    while (!stop_flag && (!maxjobs || jobs < (uint64_t)maxjobs)) {
+    while (!*stop && (!maxjobs || jobs < (uint64_t)maxjobs)) {
         sp_bus_msg *m = NULL;
         size_t got = 0;
         if (sp_bus_sub_fetch(sub, 1, 1000, &m, &got, &d) != SP_OK) {

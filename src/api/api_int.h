@@ -112,6 +112,23 @@ bool sp__api_p_sym(sp__api_req *r, sp__api_out *o, const char *key, const char *
 /* Refuse parameters not in allowed (NULL-terminated); false after a 400. */
 bool sp__api_p_only(sp__api_req *r, sp__api_out *o, const char *const *allowed);
 
+/* ---- shared route helpers (routes_an.c) ---------------------------------------- */
+
+/*
+ * Finish o: 200 with the JSON j wrote, cacheable when the window ended at
+ * to_ns before the server started; or a 503 when j failed (out of memory,
+ * answer too large).
+ */
+void sp__api_finish(const sp__api_req *r, sp__api_out *o, const sp__json *j, int64_t to_ns);
+/* The store filter of kind / venue (0 = any) / symbol (NULL = any) over [from, to). */
+sp_store_filter sp__api_filter(unsigned kind, unsigned venue, const char *sym, int64_t from,
+                               int64_t to);
+/* Load the events f selects from a pooled store handle, appended to e.  false after writing the
+ * error (400 too much data, 503). */
+bool sp__api_load(sp__api_req *r, sp__api_out *o, const sp_store_filter *f, sp_an_events *e);
+/* A series as [[ms, value], ...] (times in milliseconds since the epoch). */
+void sp__api_jseries(sp__json *j, const sp_an_point *p, size_t n);
+
 /* from/to parameters with defaults, checked (from < to, at most 10 years).  false after a 400. */
 bool sp__api_window(sp__api_req *r, sp__api_out *o, int64_t dfrom, int64_t dto, int64_t *from,
                     int64_t *to);

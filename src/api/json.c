@@ -198,6 +198,15 @@ static void jopt(sp__json *j, const char *s)
         sp__api_jraw(j, "null");
 }
 
+/* The number v, or null when the value is absent (!has). */
+static void jnum_if(sp__json *j, bool has, double v)
+{
+    if (has)
+        sp__api_jnum(j, v);
+    else
+        sp__api_jraw(j, "null");
+}
+
 static void report_figures(sp__json *j, const sp_an_report *r)
 {
     for (size_t i = 0; i < r->nfig; i++) {
@@ -211,10 +220,7 @@ static void report_figures(sp__json *j, const sp_an_report *r)
         sp__api_jraw(j, ",\"data\":");
         sp__api_jstr(j, f->data);
         sp__api_jraw(j, ",\"value\":");
-        if (f->has_value)
-            sp__api_jnum(j, f->value);
-        else
-            sp__api_jraw(j, "null");
+        jnum_if(j, f->has_value, f->value);
         sp__api_jraw(j, ",\"unit\":");
         sp__api_jstr(j, f->unit);
         sp__api_jraw(j, ",\"source\":");
@@ -234,15 +240,9 @@ static void report_coins(sp__json *j, const sp_an_report *r)
         sp__api_jraw(j, i ? ",{\"symbol\":" : "{\"symbol\":");
         sp__api_jstr(j, m->symbol);
         sp__api_jraw(j, ",\"day_change\":");
-        if (m->has_dd)
-            sp__api_jnum(j, m->dd);
-        else
-            sp__api_jraw(j, "null");
+        jnum_if(j, m->has_dd, m->dd);
         sp__api_jraw(j, ",\"change_24h\":");
-        if (m->has_24h)
-            sp__api_jnum(j, m->ch24);
-        else
-            sp__api_jraw(j, "null");
+        jnum_if(j, m->has_24h, m->ch24);
         sp__api_jraw(j, ",\"low\":");
         if (m->low > 0)
             sp__api_jdec(j, m->low, SP_EV_PX_SCALE);
@@ -326,37 +326,22 @@ sp_err sp_api_report_json(const sp_an_report *r, sp_buf *b)
         sp__api_jraw(j, "}");
     }
     sp__api_jraw(j, "],\"mean\":");
-    if (r->has_funding)
-        sp__api_jnum(j, r->funding.mean);
-    else
-        sp__api_jraw(j, "null");
+    jnum_if(j, r->has_funding, r->funding.mean);
     sp__api_jraw(j, ",\"annualised\":");
-    if (r->has_funding)
-        sp__api_jnum(j, r->funding.annualised);
-    else
-        sp__api_jraw(j, "null");
+    jnum_if(j, r->has_funding, r->funding.annualised);
     sp__api_jfmt(j, "},\"correlation\":{\"window\":%zu,\"returns\":\"%s\",\"series\":[",
                  r->opts.corr_window, sp_an_ret_name(r->opts.corr_ret));
     for (size_t i = 0; i < SP_AN_REPORT_MACRO; i++) {
         sp__api_jraw(j, i ? ",{\"symbol\":" : "{\"symbol\":");
         sp__api_jstr(j, r->corr[i].symbol);
         sp__api_jraw(j, ",\"r\":");
-        if (r->corr[i].ok)
-            sp__api_jnum(j, r->corr[i].r);
-        else
-            sp__api_jraw(j, "null");
+        jnum_if(j, r->corr[i].ok, r->corr[i].r);
         sp__api_jfmt(j, ",\"n\":%zu}", r->corr[i].used);
     }
     sp__api_jraw(j, "]},\"fear_greed\":{\"published\":");
-    if (r->has_fg)
-        sp__api_jnum(j, r->fg_published);
-    else
-        sp__api_jraw(j, "null");
+    jnum_if(j, r->has_fg, r->fg_published);
     sp__api_jraw(j, ",\"ours\":");
-    if (r->has_fg_ours)
-        sp__api_jnum(j, r->fg_ours);
-    else
-        sp__api_jraw(j, "null");
+    jnum_if(j, r->has_fg_ours, r->fg_ours);
     if (r->has_fg_agree) {
         sp__api_jraw(j, ",\"agreement\":{\"corr\":");
         sp__api_jnum(j, r->fg_agree.corr);

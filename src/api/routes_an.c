@@ -27,14 +27,9 @@
 
 static const char *const P_WINDOW[] = {"symbol", "venue", "interval", "from", "to", NULL};
 
-/* The answer of a route whose window ended at to_ns may be cached (data of the past). */
-static void mark_cacheable(const sp__api_req *r, sp__api_out *o, int64_t to_ns)
-{
-    o->cacheable = to_ns <= r->srv->started_ns;
-}
-
-/* Finish o: 200 with the JSON written, or a 503 when the body could not be built. */
-static void finish(sp__api_out *o, const sp__json *j)
+/* Finish o: 200 with the JSON written (cacheable when the window ended at to_ns before the server
+ * started: data of the past), or a 503 when the body could not be built. */
+void sp__api_finish(const sp__api_req *r, sp__api_out *o, const sp__json *j, int64_t to_ns)
 {
     if (j->e != SP_OK) {
         sp__api_error(o, 503, "unavailable", NULL,
@@ -42,6 +37,7 @@ static void finish(sp__api_out *o, const sp__json *j)
         return;
     }
     o->status = 200;
+    o->cacheable = to_ns <= r->srv->started_ns;
 }
 
 static void store_error(sp__api_out *o, sp_err e, const sp_diag *d)
@@ -50,6 +46,21 @@ static void store_error(sp__api_out *o, sp_err e, const sp_diag *d)
     sp_diag_format(d, msg, sizeof(msg));
     sp__api_error(o, e == SP_ETOOBIG ? 400 : 503, e == SP_ETOOBIG ? "too_much_data" : "unavailable",
                   NULL, msg);
+}
+
+/* The store filter of kind / venue (0 = any) / symbol (NULL = any) in [from, to). */
+sp_store_filter sp__api_filter(unsigned kind, unsigned venue, const char *sym, int64_t from,
+                               int64_t to)
+{
+    sp_store_filter f;
+    memset(&f, 0, sizeof(f));
+    f.kind = kind;
+    f.venue = venue;
+    f.symbol = sym;
+    f.from_ns = from;
+    f.to_ns = to;
+    f.has_from = f.has_to = 1;
+    return f;
 }
 
 /* The window [from, to) of a route: from/to parameters with defaults, checked. */
@@ -69,8 +80,8 @@ bool sp__api_window(sp__api_req *r, sp__api_out *o, int64_t dfrom, int64_t dto, 
     return true;
 }
 
-/* Load events f selects.  false after writing the error. */
-static bool load(sp__api_req *r, sp__api_out *o, const sp_store_filter *f, sp_an_events *e)
+/* Load events f selects (appended to e).  false after writing the error. */
+bool sp__api_load(sp__api_req *r, sp__api_out *o, const sp_store_filter *f, sp_an_events *e)
 {
     sp_store *st = NULL;
     sp_diag d = {0};
@@ -92,15 +103,8 @@ bool sp__api_load_bars(sp__api_req *r, sp__api_out *o, unsigned venue, const cha
 {
     sp_an_events e;
     sp_an_events_init(&e);
-    sp_store_filter f;
-    memset(&f, 0, sizeof(f));
-    f.kind = SP_EV_KLINE;
-    f.venue = venue;
-    f.symbol = symbol;
-    f.from_ns = from;
-    f.to_ns = to;
-    f.has_from = f.has_to = 1;
-    if (!load(r, o, &f, &e)) {
+    sp_store_filter f = sp__api_filter(SP_EV_KLINE, venue, symbol, from, to);
+    if (!sp__api_load(r, o, &f, &e)) {
         sp_an_events_fini(&e);
         return false;
     }
@@ -124,6 +128,18 @@ bool sp__api_load_bars(sp__api_req *r, sp__api_out *o, unsigned venue, const cha
         return false;
     }
     return true;
+}
+
+/* A series as [[ms, value], ...]. */
+void sp__api_jseries(sp__json *j, const sp_an_point *p, size_t n)
+{
+    sp__api_jraw(j, "[");
+    for (size_t i = 0; i < n && j->e == SP_OK; i++) {
+        sp__api_jfmt(j, "%s[%lld,", i ? "," : "", (long long)(p[i].ts_ns / MS));
+        sp__api_jnum(j, p[i].v);
+        sp__api_jraw(j, "]");
+    }
+    sp__api_jraw(j, "]");
 }
 
 /* venue and interval parameters.  false after a 400. */
@@ -199,9 +215,8 @@ void sp__api_route_report(sp__api_req *r, sp__api_out *o)
     }
     sp_err e = sp_api_report_json(rep, &o->body);
     sp__json j = {&o->body, e};
-    finish(o, &j);
     int64_t end = rep->opts.from_ns + rep->opts.window_ns;
-    mark_cacheable(r, o, end > rep->opts.day_ns + DAY ? end : rep->opts.day_ns + DAY);
+    sp__api_finish(r, o, &j, end > rep->opts.day_ns + DAY ? end : rep->opts.day_ns + DAY);
 }
 
 /* ---- /api/v1/prices ------------------------------------------------------------------ */
@@ -241,8 +256,7 @@ void sp__api_route_prices(sp__api_req *r, sp__api_out *o)
     }
     sp__api_jraw(&j, "]}");
     sp_free(b);
-    finish(o, &j);
-    mark_cacheable(r, o, to);
+    sp__api_finish(r, o, &j, to);
 }
 
 /* ---- /api/v1/liquidations ------------------------------------------------------------ */
@@ -265,15 +279,8 @@ void sp__api_route_liquidations(sp__api_req *r, sp__api_out *o)
     }
     sp_an_events e;
     sp_an_events_init(&e);
-    sp_store_filter f;
-    memset(&f, 0, sizeof(f));
-    f.kind = SP_EV_LIQUIDATION;
-    f.symbol = sym;
-    f.venue = venue;
-    f.from_ns = from;
-    f.to_ns = to;
-    f.has_from = f.has_to = 1;
-    if (!load(r, o, &f, &e)) {
+    sp_store_filter f = sp__api_filter(SP_EV_LIQUIDATION, venue, sym, from, to);
+    if (!sp__api_load(r, o, &f, &e)) {
         sp_an_events_fini(&e);
         return;
     }
@@ -357,6 +364,5 @@ void sp__api_route_liquidations(sp__api_req *r, sp__api_out *o)
     }
     sp__api_jraw(&j, "]}");
     sp_an_events_fini(&e);
-    finish(o, &j);
-    mark_cacheable(r, o, to);
+    sp__api_finish(r, o, &j, to);
 }

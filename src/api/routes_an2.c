@@ -15,76 +15,9 @@
 #define CRASH_DAY (INT64_C(20490) * DAY) /* 2026-02-06 00:00 UTC */
 #define MS        INT64_C(1000000)
 
-static bool window(sp__api_req *r, sp__api_out *o, int64_t dfrom, int64_t dto, int64_t *from,
-                   int64_t *to)
-{
-    if (!sp__api_p_time(r, o, "from", dfrom, from) || !sp__api_p_time(r, o, "to", dto, to))
-        return false;
-    if (*to <= *from || *to - *from > INT64_C(3660) * DAY) {
-        sp__api_error(o, 400, "bad_parameter", "to", "want from < to, at most 10 years apart");
-        return false;
-    }
-    return true;
-}
-
-static bool load(sp__api_req *r, sp__api_out *o, const sp_store_filter *f, sp_an_events *e)
-{
-    sp_store *st = NULL;
-    sp_diag d = {0};
-    sp_err rc = sp__api_store_get(r->srv, &st, &d);
-    if (rc == SP_OK)
-        rc = sp_an_load(st, f, e, &d);
-    sp__api_store_put(r->srv, st);
-    if (rc != SP_OK) {
-        char msg[512];
-        sp__api_error(o, rc == SP_ETOOBIG ? 400 : 503,
-                      rc == SP_ETOOBIG ? "too_much_data" : "unavailable", NULL,
-                      sp_diag_format(&d, msg, sizeof(msg)));
-        return false;
-    }
-    return true;
-}
-
-static sp_store_filter filt(unsigned kind, unsigned venue, const char *sym, int64_t from,
-                            int64_t to)
-{
-    sp_store_filter f;
-    memset(&f, 0, sizeof(f));
-    f.kind = kind;
-    f.venue = venue;
-    f.symbol = sym;
-    f.from_ns = from;
-    f.to_ns = to;
-    f.has_from = f.has_to = 1;
-    return f;
-}
-
-static void finish(sp__api_req *r, sp__api_out *o, const sp__json *j, int64_t to)
-{
-    if (j->e != SP_OK) {
-        sp__api_error(o, 503, "unavailable", NULL,
-                      j->e == SP_ETOOBIG ? "answer too large; narrow the window" : "out of memory");
-        return;
-    }
-    o->status = 200;
-    o->cacheable = to <= r->srv->started_ns;
-}
-
 static void no_data(sp__api_out *o, const char *field, const char *what)
 {
     sp__api_error(o, 404, "no_data", field, what);
-}
-
-/* A series as [[ms, value], ...]. */
-static void jseries(sp__json *j, const sp_an_point *p, size_t n)
-{
-    sp__api_jraw(j, "[");
-    for (size_t i = 0; i < n && j->e == SP_OK; i++) {
-        sp__api_jfmt(j, "%s[%lld,", i ? "," : "", (long long)(p[i].ts_ns / MS));
-        sp__api_jnum(j, p[i].v);
-        sp__api_jraw(j, "]");
-    }
-    sp__api_jraw(j, "]");
 }
 
 /* ---- /api/v1/heatmap (docs/metrics.md §8) ---------------------------------------------- */
@@ -96,18 +29,13 @@ void sp__api_route_heatmap(sp__api_req *r, sp__api_out *o)
     const char *sym;
     int64_t from, to, bands, proxy_e4;
     if (!sp__api_p_only(r, o, allowed) || !sp__api_p_sym(r, o, "symbol", "BTCUSDT", &sym) ||
-        !window(r, o, CRASH_DAY - 14 * DAY, CRASH_DAY + 2 * DAY, &from, &to) ||
+        !sp__api_window(r, o, CRASH_DAY - 14 * DAY, CRASH_DAY + 2 * DAY, &from, &to) ||
         !sp__api_p_int(r, o, "bands", 2, 200, 40, &bands) ||
         !sp__api_p_int(r, o, "proxy", 0, 10000, 500, &proxy_e4))
         return;
-    const char *vn = sp_api_query_get(&r->q, "venue"), *in = sp_api_query_get(&r->q, "interval");
-    unsigned venue = sp_venue_from_name(vn ? vn : "binance_spot");
-    unsigned iv = sp_kline_interval_from_name(in ? in : "4h");
-    if (venue == SP_VENUE_NONE || iv == 0) {
-        sp__api_error(o, 400, "bad_parameter", venue ? "interval" : "venue",
-                      "unknown venue or interval");
+    unsigned venue, iv;
+    if (!sp__api_venue_iv(r, o, "binance_spot", "4h", &venue, &iv))
         return;
-    }
     sp_an_events e, oi;
     sp_an_events_init(&e);
     sp_an_events_init(&oi);
@@ -116,8 +44,8 @@ void sp__api_route_heatmap(sp__api_req *r, sp__api_out *o)
     double *opened = NULL;
     sp_an_heatmap h;
     memset(&h, 0, sizeof(h));
-    sp_store_filter f = filt(SP_EV_KLINE, venue, sym, from, to);
-    if (!load(r, o, &f, &e))
+    sp_store_filter f = sp__api_filter(SP_EV_KLINE, venue, sym, from, to);
+    if (!sp__api_load(r, o, &f, &e))
         goto out;
     if (sp_an_bars_from(&e, venue, sym, iv, &b, &n) != SP_OK || n < 2 || n > 5000) {
         no_data(o, "symbol",
@@ -125,8 +53,8 @@ void sp__api_route_heatmap(sp__api_req *r, sp__api_out *o)
                          : "fewer than 2 bars of that symbol, venue and interval");
         goto out;
     }
-    f = filt(SP_EV_OPEN_INTEREST, 0, sym, from, to);
-    if (!load(r, o, &f, &oi))
+    f = sp__api_filter(SP_EV_OPEN_INTEREST, 0, sym, from, to);
+    if (!sp__api_load(r, o, &f, &oi))
         goto out;
     opened = sp_calloc(n, sizeof(*opened));
     if (opened == NULL) {
@@ -183,7 +111,7 @@ void sp__api_route_heatmap(sp__api_req *r, sp__api_out *o)
         }
     }
     sp__api_jraw(&j, "]}");
-    finish(r, o, &j, to);
+    sp__api_finish(r, o, &j, to);
 out:
     sp_an_heatmap_fini(&h);
     sp_free(opened);
@@ -200,8 +128,8 @@ static bool closes(sp__api_req *r, sp__api_out *o, const char *sym, unsigned ven
 {
     sp_an_events e;
     sp_an_events_init(&e);
-    sp_store_filter f = filt(SP_EV_KLINE, venue, sym, from, to);
-    bool ok = load(r, o, &f, &e);
+    sp_store_filter f = sp__api_filter(SP_EV_KLINE, venue, sym, from, to);
+    bool ok = sp__api_load(r, o, &f, &e);
     sp_an_bar *b = NULL;
     size_t n = 0;
     sp_err rc = SP_OK;
@@ -228,7 +156,7 @@ void sp__api_route_correlation(sp__api_req *r, sp__api_out *o)
     int64_t from, to, win;
     if (!sp__api_p_only(r, o, allowed) || !sp__api_p_sym(r, o, "symbol", "BTCUSDT", &sym) ||
         !sp__api_p_sym(r, o, "against", "^NDX", &other) ||
-        !window(r, o, CRASH_DAY - 365 * DAY, CRASH_DAY + DAY, &from, &to) ||
+        !sp__api_window(r, o, CRASH_DAY - 365 * DAY, CRASH_DAY + DAY, &from, &to) ||
         !sp__api_p_int(r, o, "window", 3, 3650, 30, &win))
         return;
     int rt = sp_an_ret_from_name(ret ? ret : "log");
@@ -269,9 +197,9 @@ void sp__api_route_correlation(sp__api_req *r, sp__api_out *o)
                  sp_an_ret_name((sp_an_ret)rt));
     sp__api_jnum(&j, rr);
     sp__api_jfmt(&j, ",\"n\":%zu,\"rolling\":", used);
-    jseries(&j, s.p + k, s.n - k);
+    sp__api_jseries(&j, s.p + k, s.n - k);
     sp__api_jraw(&j, "}");
-    finish(r, o, &j, to);
+    sp__api_finish(r, o, &j, to);
 out:
     sp_an_series_fini(&a);
     sp_an_series_fini(&b);
@@ -286,23 +214,20 @@ void sp__api_route_funding(sp__api_req *r, sp__api_out *o)
     const char *sym;
     int64_t from, to;
     if (!sp__api_p_only(r, o, allowed) || !sp__api_p_sym(r, o, "symbol", "BTCUSDT", &sym) ||
-        !window(r, o, CRASH_DAY - 30 * DAY, CRASH_DAY + 3 * DAY, &from, &to))
+        !sp__api_window(r, o, CRASH_DAY - 30 * DAY, CRASH_DAY + 3 * DAY, &from, &to))
         return;
-    const char *vn = sp_api_query_get(&r->q, "venue");
-    unsigned venue = sp_venue_from_name(vn ? vn : "binance");
-    if (venue == SP_VENUE_NONE) {
-        sp__api_error(o, 400, "bad_parameter", "venue", "unknown venue");
+    unsigned venue;
+    if (!sp__api_venue_iv(r, o, "binance", NULL, &venue, NULL))
         return;
-    }
     sp_an_events e, oi;
     sp_an_events_init(&e);
     sp_an_events_init(&oi);
     sp_an_funding_day *days = NULL;
-    sp_store_filter f = filt(SP_EV_FUNDING, venue, sym, from, to);
-    if (!load(r, o, &f, &e))
+    sp_store_filter f = sp__api_filter(SP_EV_FUNDING, venue, sym, from, to);
+    if (!sp__api_load(r, o, &f, &e))
         goto out;
-    f = filt(SP_EV_OPEN_INTEREST, venue, sym, from, to);
-    if (!load(r, o, &f, &oi))
+    f = sp__api_filter(SP_EV_OPEN_INTEREST, venue, sym, from, to);
+    if (!sp__api_load(r, o, &f, &oi))
         goto out;
     size_t cap = e.n ? e.n : 1, n = 0;
     days = sp_calloc(cap, sizeof(*days));
@@ -349,7 +274,7 @@ void sp__api_route_funding(sp__api_req *r, sp__api_out *o)
         sp__api_jraw(&j, "]");
     }
     sp__api_jraw(&j, "]}");
-    finish(r, o, &j, to);
+    sp__api_finish(r, o, &j, to);
 out:
     sp_free(days);
     sp_an_events_fini(&oi);
@@ -364,14 +289,14 @@ void sp__api_route_etf(sp__api_req *r, sp__api_out *o)
     const char *fund;
     int64_t from, to;
     if (!sp__api_p_only(r, o, allowed) || !sp__api_p_sym(r, o, "fund", "TOTAL", &fund) ||
-        !window(r, o, CRASH_DAY - 120 * DAY, CRASH_DAY + 3 * DAY, &from, &to))
+        !sp__api_window(r, o, CRASH_DAY - 120 * DAY, CRASH_DAY + 3 * DAY, &from, &to))
         return;
     char sym[48];
     snprintf(sym, sizeof(sym), "ETF:%s", fund);
     sp_an_events e;
     sp_an_events_init(&e);
-    sp_store_filter f = filt(SP_EV_SERIES, 0, sym, from, to);
-    if (!load(r, o, &f, &e)) {
+    sp_store_filter f = sp__api_filter(SP_EV_SERIES, 0, sym, from, to);
+    if (!sp__api_load(r, o, &f, &e)) {
         sp_an_events_fini(&e);
         return;
     }
@@ -409,7 +334,7 @@ void sp__api_route_etf(sp__api_req *r, sp__api_out *o)
     }
     sp__api_jraw(&j, "]}");
     sp_an_events_fini(&e);
-    finish(r, o, &j, to);
+    sp__api_finish(r, o, &j, to);
 }
 
 /* ---- /api/v1/fear-greed (§7) --------------------------------------------------------------- */
@@ -419,7 +344,7 @@ void sp__api_route_fg(sp__api_req *r, sp__api_out *o)
     static const char *const allowed[] = {"from", "to", NULL};
     int64_t from, to;
     if (!sp__api_p_only(r, o, allowed) ||
-        !window(r, o, CRASH_DAY - 90 * DAY, CRASH_DAY + DAY, &from, &to))
+        !sp__api_window(r, o, CRASH_DAY - 90 * DAY, CRASH_DAY + DAY, &from, &to))
         return;
     sp_an_events e;
     sp_an_events_init(&e);
@@ -429,8 +354,8 @@ void sp__api_route_fg(sp__api_req *r, sp__api_out *o)
     static const char *const syms[3] = {"FGI", "BTC-USD", "BTCUSDT"};
     for (size_t i = 0; i < 3; i++) {
         /* the index needs a year of history before from (docs/metrics.md §7.2) */
-        sp_store_filter f = filt(SP_EV_SERIES, 0, syms[i], from - 400 * DAY, to);
-        if (!load(r, o, &f, &e))
+        sp_store_filter f = sp__api_filter(SP_EV_SERIES, 0, syms[i], from - 400 * DAY, to);
+        if (!sp__api_load(r, o, &f, &e))
             goto out;
     }
     sp_an_fg_weights w = sp_an_fg_default_weights();
@@ -461,11 +386,11 @@ void sp__api_route_fg(sp__api_req *r, sp__api_out *o)
     else
         sp__api_jraw(&j, "null");
     sp__api_jraw(&j, ",\"series_published\":");
-    jseries(&j, pub.p + po, pub.n - po);
+    sp__api_jseries(&j, pub.p + po, pub.n - po);
     sp__api_jraw(&j, ",\"series_ours\":");
-    jseries(&j, ours.p + oo, ours.n - oo);
+    sp__api_jseries(&j, ours.p + oo, ours.n - oo);
     sp__api_jraw(&j, "}");
-    finish(r, o, &j, to);
+    sp__api_finish(r, o, &j, to);
 out:
     sp_an_series_fini(&pub);
     sp_an_series_fini(&ours);

@@ -115,6 +115,24 @@ bool sp_bus_is_available(void)
     return true;
 }
 
+/* Park m on the retry list, growing it (64, then doubling) as needed; b->lock held.  true when
+ * the list took m; false when it could not grow (out of memory): m stays the caller's. */
+static bool retry_push(sp_bus *b, natsMsg *m)
+{
+    if (b->nretry == b->capretry) {
+        size_t nc = b->capretry ? 2 * b->capretry : 64;
+        natsMsg **r = sp_reallocarray(b->retry, nc, sizeof(*r));
+        if (r) {
+            b->retry = r;
+            b->capretry = nc;
+        }
+    }
+    if (b->nretry == b->capretry)
+        return false;
+    b->retry[b->nretry++] = m;
+    return true;
+}
+
 /* Ack handler (nats.c's thread): count, or park the message for a retry. */
 static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
 {
@@ -129,20 +147,10 @@ static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void
         b->last_err = pae->Err;
         snprintf(b->last_text, sizeof(b->last_text), "%s",
                  pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err));
-        if (b->nretry == b->capretry) {
-            size_t nc = b->capretry ? 2 * b->capretry : 64;
-            natsMsg **r = sp_reallocarray(b->retry, nc, sizeof(*r));
-            if (r) {
-                b->retry = r;
-                b->capretry = nc;
-            }
-        }
-        if (b->nretry < b->capretry) {
-            b->retry[b->nretry++] = msg;
+        if (retry_push(b, msg))
             msg = NULL; /* ours now */
-        } else {
+        else
             b->st.failed++;
-        }
     }
     pthread_mutex_unlock(&b->lock);
     natsMsg_Destroy(msg);
@@ -435,16 +443,7 @@ static sp_err send_group(sp_bus *b, group *g, sp_diag *d)
     b->st.batches++;
     if (s != NATS_OK && m && s != NATS_CONNECTION_CLOSED) {
         /* not sent (stalled on in-flight acks, reconnect buffer full): retry it like a failure */
-        if (b->nretry == b->capretry) {
-            size_t nc = b->capretry ? 2 * b->capretry : 64;
-            natsMsg **r = sp_reallocarray(b->retry, nc, sizeof(*r));
-            if (r) {
-                b->retry = r;
-                b->capretry = nc;
-            }
-        }
-        if (b->nretry < b->capretry) {
-            b->retry[b->nretry++] = m;
+        if (retry_push(b, m)) {
             m = NULL;
             s = NATS_OK;
         }

@@ -172,6 +172,20 @@ static void key_of(const char *t, size_t n, const char *name, char *out)
     }
 }
 
+/* Room for one more level in L (256 first, then doubling). */
+static sp_err levels_reserve(levels *L)
+{
+    if (L->n < L->cap)
+        return SP_OK;
+    size_t nc = L->cap ? L->cap * 2 : 256;
+    level *nv = sp_reallocarray(L->v, nc, sizeof(*nv));
+    if (nv == NULL)
+        return SP_ENOMEM;
+    L->v = nv;
+    L->cap = nc;
+    return SP_OK;
+}
+
 /*
  * Append a frame (text copied) to p.  keyname names the JSON member whose
  * string value is the frame's stream key ("stream" for Binance, "topic" for
@@ -267,6 +281,18 @@ static int64_t epoch_ns(const char *p, size_t n)
     return v;
 }
 
+/* A zeroed book appended past s->nbsyms (the caller fills it, then counts it).  OUT: *b. */
+static sp_err bsym_add(sp_replay_server *s, bsym **b)
+{
+    bsym *nb = sp_reallocarray(s->bsyms, s->nbsyms + 1, sizeof(*nb));
+    if (nb == NULL)
+        return SP_ENOMEM;
+    s->bsyms = nb;
+    *b = &nb[s->nbsyms];
+    memset(*b, 0, sizeof(**b));
+    return SP_OK;
+}
+
 /* The Binance book of interned symbol id, created on first sight.  OUT: *out index. */
 static sp_err bsym_for(sp_replay_server *s, uint32_t id, int *out)
 {
@@ -276,12 +302,9 @@ static sp_err bsym_for(sp_replay_server *s, uint32_t id, int *out)
             return SP_OK;
         }
     }
-    bsym *nb = sp_reallocarray(s->bsyms, s->nbsyms + 1, sizeof(*nb));
-    if (nb == NULL)
+    bsym *b;
+    if (bsym_add(s, &b) != SP_OK)
         return SP_ENOMEM;
-    s->bsyms = nb;
-    bsym *b = &nb[s->nbsyms];
-    memset(b, 0, sizeof(*b));
     b->id = id;
     snprintf(b->name, sizeof(b->name), "%s", sp_symtab_name(s->syms, id));
     *out = (int)s->nbsyms++;
@@ -298,12 +321,9 @@ static sp_err book_for(sp_replay_server *s, const playlist *pl, const char *topi
             return SP_OK;
         }
     }
-    bsym *nb = sp_reallocarray(s->bsyms, s->nbsyms + 1, sizeof(*nb));
-    if (nb == NULL)
+    bsym *b;
+    if (bsym_add(s, &b) != SP_OK)
         return SP_ENOMEM;
-    s->bsyms = nb;
-    bsym *b = &nb[s->nbsyms];
-    memset(b, 0, sizeof(*b));
     b->pl = pl;
     snprintf(b->topic, sizeof(b->topic), "%s", topic);
     if (strncmp(sym, "spot:", 5) == 0)
@@ -334,6 +354,19 @@ static sp_err push_level(sp_replay_server *s, int64_t px, int64_t qty, bool sell
     return SP_OK;
 }
 
+/* The got decoded levels of ev as frame f's levels (appended to the shared array). */
+static sp_err frame_levels(sp_replay_server *s, frame *f, const sp_event *ev, size_t got)
+{
+    f->lev_at = s->nlev;
+    for (size_t i = 0; i < got; i++) {
+        sp_err rc = push_level(s, ev[i].px, ev[i].qty, ev[i].flags & SP_EVF_SELL);
+        if (rc != SP_OK)
+            return rc;
+    }
+    f->lev_n = got;
+    return SP_OK;
+}
+
 /* Decode a Binance depth frame's levels into s->lev (the server's book input). */
 static sp_err index_depth(sp_replay_server *s, frame *f, sp_event *ev)
 {
@@ -350,13 +383,7 @@ static sp_err index_depth(sp_replay_server *s, frame *f, sp_event *ev)
     f->first = ev[0].aux[0];
     f->last = ev[0].aux[1];
     f->exch_ms = ev[0].exch_ts_ns / 1000000;
-    f->lev_at = s->nlev;
-    for (size_t i = 0; i < got; i++) {
-        if ((rc = push_level(s, ev[i].px, ev[i].qty, ev[i].flags & SP_EVF_SELL)) != SP_OK)
-            return rc;
-    }
-    f->lev_n = got;
-    return SP_OK;
+    return frame_levels(s, f, ev, got);
 }
 
 /* Decode a Bybit orderbook frame's levels (the server's book input). */
@@ -381,13 +408,17 @@ static sp_err index_bybit(sp_replay_server *s, playlist *p, sp_feed_bybit *ctx, 
     bsym *b = &s->bsyms[f->sym];
     if (f->snap && b->first_snap == 0)
         b->first_snap = (size_t)(f - p->f) + 1;
-    f->lev_at = s->nlev;
-    for (size_t i = 0; i < got; i++) {
-        if ((rc = push_level(s, ev[i].px, ev[i].qty, ev[i].flags & SP_EVF_SELL)) != SP_OK)
-            return rc;
-    }
-    f->lev_n = got;
-    return SP_OK;
+    return frame_levels(s, f, ev, got);
+}
+
+/* The line of buf[0, n) at *at (without its '\n'), *at moved past it.  OUT: *ln its length. */
+static char *next_line(char *buf, size_t n, size_t *at, size_t *ln)
+{
+    char *line = buf + *at;
+    char *nl = memchr(line, '\n', n - *at);
+    *ln = nl ? (size_t)(nl - line) : n - *at;
+    *at += *ln + 1;
+    return line;
 }
 
 /* A cryptofeed "<epoch>: <json>" Binance capture -> the /stream playlist, depth indexed. */
@@ -401,10 +432,8 @@ static sp_err load_binance_ws(sp_replay_server *s, char *buf, size_t n, sp_diag 
         return SP_ENOMEM;
     sp_err rc = SP_OK;
     for (size_t at = 0; at < n && rc == SP_OK;) {
-        char *nl = memchr(buf + at, '\n', n - at);
-        size_t ln = nl ? (size_t)(nl - (buf + at)) : n - at;
-        const char *line = buf + at;
-        at += ln + 1;
+        size_t ln;
+        const char *line = next_line(buf, n, &at, &ln);
         const char *colon = memchr(line, ':', ln);
         if (ln == 0 || memcmp(line, "wss://", 6) == 0 || colon == NULL || colon + 2 > line + ln)
             continue;
@@ -428,10 +457,8 @@ static sp_err load_binance_rest(sp_replay_server *s, char *buf, size_t n, sp_dia
         return SP_ENOMEM;
     sp_err rc = SP_OK;
     for (size_t at = 0; at < n && rc == SP_OK;) {
-        char *nl = memchr(buf + at, '\n', n - at);
-        size_t ln = nl ? (size_t)(nl - (buf + at)) : n - at;
-        char *line = buf + at;
-        at += ln + 1;
+        size_t ln;
+        char *line = next_line(buf, n, &at, &ln);
         char *sym = memmem(line, ln, "symbol=", 7);
         char *body = memmem(line, ln, ": {", 3);
         if (sym == NULL || body == NULL)
@@ -473,16 +500,8 @@ static sp_err load_binance_rest(sp_replay_server *s, char *buf, size_t n, sp_dia
         b->snap_id = got ? ev[0].aux[0] : 0;
         for (size_t i = 0; i < got && rc == SP_OK; i++) {
             levels *L = (ev[i].flags & SP_EVF_SELL) ? &b->asks : &b->bids;
-            if (L->n == L->cap) {
-                size_t nc = L->cap ? L->cap * 2 : 256;
-                level *nv = sp_reallocarray(L->v, nc, sizeof(*nv));
-                if (nv == NULL) {
-                    rc = SP_ENOMEM;
-                    break;
-                }
-                L->v = nv;
-                L->cap = nc;
-            }
+            if ((rc = levels_reserve(L)) != SP_OK)
+                break;
             L->v[L->n].px = ev[i].px;
             L->v[L->n++].qty = ev[i].qty;
         }
@@ -511,10 +530,8 @@ static sp_err load_bybit(sp_replay_server *s, char *buf, size_t n, sp_diag *d)
     if (ev == NULL)
         return sp_diag_set(d, SP_ENOMEM, "out of memory");
     for (size_t at = 0; at < n && rc == SP_OK;) {
-        char *nl = memchr(buf + at, '\n', n - at);
-        size_t ln = nl ? (size_t)(nl - (buf + at)) : n - at;
-        const char *line = buf + at;
-        at += ln + 1;
+        size_t ln;
+        const char *line = next_line(buf, n, &at, &ln);
         if (ln == 0)
             continue;
         json_t *r = json_loadb(line, ln, 0, NULL);
@@ -583,10 +600,8 @@ static sp_err load_okx(sp_replay_server *s, char *buf, size_t n, sp_diag *d)
     if (p == NULL)
         return sp_diag_set(d, SP_ETOOBIG, "too many playlists");
     for (size_t at = 0; at < n;) {
-        char *nl = memchr(buf + at, '\n', n - at);
-        size_t ln = nl ? (size_t)(nl - (buf + at)) : n - at;
-        const char *line = buf + at;
-        at += ln + 1;
+        size_t ln;
+        const char *line = next_line(buf, n, &at, &ln);
         if (ln == 0 || strncmp(line, "{\"arg\":", 7) != 0)
             continue; /* event replies are generated, not replayed */
         sp_err rc = push_frame(p, 0, line, ln, "");
@@ -650,14 +665,9 @@ static sp_err set_level(levels *L, bool desc, int64_t px, int64_t qty)
         L->v[lo].qty = qty;
         return SP_OK;
     }
-    if (L->n == L->cap) {
-        size_t nc = L->cap ? L->cap * 2 : 256;
-        level *nv = sp_reallocarray(L->v, nc, sizeof(*nv));
-        if (nv == NULL)
-            return SP_ENOMEM;
-        L->v = nv;
-        L->cap = nc;
-    }
+    sp_err rc = levels_reserve(L);
+    if (rc != SP_OK)
+        return rc;
     memmove(&L->v[lo + 1], &L->v[lo], (L->n - lo) * sizeof(level));
     L->v[lo].px = px;
     L->v[lo].qty = qty;

@@ -474,21 +474,45 @@ static char *field(char *p, int64_t v, int bytes)
     return p + 4 + bytes;
 }
 
+/* Bytes of the binary COPY header: signature, flags, header extension length. */
+#define COPY_HEADER 19
+
+/*
+ * Start a binary COPY stream in m->copy (PostgreSQL docs, COPY "Binary
+ * Format") with room for nrows tuples of per_row bytes and the trailer;
+ * the header is written.  OUT: *start, where the stream begins (the first
+ * tuple goes at *start + COPY_HEADER).
+ */
+static sp_err copy_begin(pg_impl *m, size_t nrows, size_t per_row, char **start, sp_diag *d)
+{
+    static const char sig[11] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', '\377', '\r', '\n', '\0'};
+    sp_buf_reset(&m->copy);
+    char *p;
+    sp_err e = sp_buf_reserve(&m->copy, COPY_HEADER + nrows * per_row + 2, &p);
+    if (e != SP_OK)
+        return sp_diag_set(d, e, "postgres: COPY buffer: %s", sp_strerror(e));
+    memcpy(p, sig, 11);
+    memset(p + 11, 0, 8); /* flags, header extension length */
+    *start = p;
+    return SP_OK;
+}
+
+/* End the COPY stream begun at start whose tuples end at p: the trailer (-1), then commit. */
+static void copy_end(pg_impl *m, const char *start, char *p)
+{
+    put_be(p, 0xffffu, 2);
+    sp_buf_commit(&m->copy, (size_t)(p + 2 - start));
+}
+
 /* The binary COPY stream of rows (PostgreSQL docs, COPY "Binary Format"). */
 static sp_err build_copy(pg_impl *m, const sp_store_row *rows, size_t n, sp_diag *d)
 {
-    static const char sig[11] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', '\377', '\r', '\n', '\0'};
     /* 14 fields: 4 x int2 (6 bytes), 1 x int4 (8), 9 x int8 (12), + 2 for the count */
-    const size_t per_row = 2 + 4 * 6 + 8 + 9 * 12;
-    sp_buf_reset(&m->copy);
-    char *p;
-    sp_err e = sp_buf_reserve(&m->copy, 19 + n * per_row + 2, &p);
+    char *start = NULL;
+    sp_err e = copy_begin(m, n, 2 + 4 * 6 + 8 + 9 * 12, &start, d);
     if (e != SP_OK)
-        return sp_diag_set(d, e, "postgres: COPY buffer: %s", sp_strerror(e));
-    char *start = p;
-    memcpy(p, sig, 11);
-    memset(p + 11, 0, 8); /* flags, header extension length */
-    p += 19;
+        return e;
+    char *p = start + COPY_HEADER;
     for (size_t i = 0; i < n; i++) {
         const sp_event *ev = &rows[i].ev;
         put_be(p, 14, 2);
@@ -508,9 +532,7 @@ static sp_err build_copy(pg_impl *m, const sp_store_row *rows, size_t n, sp_diag
         p = field(p, ev->aux[1], 8);
         p = field(p, ev->aux[2], 8);
     }
-    put_be(p, 0xffffu, 2); /* trailer: -1 */
-    p += 2;
-    sp_buf_commit(&m->copy, (size_t)(p - start));
+    copy_end(m, start, p);
     return SP_OK;
 }
 
@@ -559,21 +581,32 @@ static int64_t get_int(const PGresult *r, int row, int col)
     return (int64_t)v;
 }
 
+/* The liquidation of row i whose columns venue, symbol_id, exch_ts_ns, flags, px, qty, aux0..2
+ * start at column c0 (the roll-up backfill and the batch insert read the same nine). */
+static void liq_from_row(const PGresult *r, int i, int c0, sp_event *ev)
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->kind = SP_EV_LIQUIDATION;
+    ev->venue = (uint8_t)get_int(r, i, c0);
+    ev->symbol_id = (uint32_t)get_int(r, i, c0 + 1);
+    ev->exch_ts_ns = get_int(r, i, c0 + 2);
+    ev->flags = (uint8_t)get_int(r, i, c0 + 3);
+    ev->px = get_int(r, i, c0 + 4);
+    ev->qty = get_int(r, i, c0 + 5);
+    ev->aux[0] = get_int(r, i, c0 + 6);
+    ev->aux[1] = get_int(r, i, c0 + 7);
+    ev->aux[2] = get_int(r, i, c0 + 8);
+}
+
 /* The binary COPY stream of the roll-up cells of s->roll (columns of liq_minute). */
 static sp_err build_roll_copy(sp_store *s, pg_impl *m, sp_diag *d)
 {
-    static const char sig[11] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', '\377', '\r', '\n', '\0'};
     /* 12 fields: 2 x int2 (6 bytes), 1 x int4 (8), 9 x int8 (12), + 2 for the count */
-    const size_t per_row = 2 + 2 * 6 + 8 + 9 * 12;
-    sp_buf_reset(&m->copy);
-    char *p;
-    sp_err e = sp_buf_reserve(&m->copy, 19 + s->roll.n * per_row + 2, &p);
+    char *start = NULL;
+    sp_err e = copy_begin(m, s->roll.n, 2 + 2 * 6 + 8 + 9 * 12, &start, d);
     if (e != SP_OK)
-        return sp_diag_set(d, e, "postgres: COPY buffer: %s", sp_strerror(e));
-    char *start = p;
-    memcpy(p, sig, 11);
-    memset(p + 11, 0, 8);
-    p += 19;
+        return e;
+    char *p = start + COPY_HEADER;
     for (size_t i = 0; i < s->roll.n; i++) {
         const sp_store_liq_minute *c = &s->roll.cell[i];
         put_be(p, 12, 2);
@@ -591,9 +624,7 @@ static sp_err build_roll_copy(sp_store *s, pg_impl *m, sp_diag *d)
         p = field(p, (int64_t)c->slots[1], 8);
         p = field(p, (int64_t)c->bad, 8);
     }
-    put_be(p, 0xffffu, 2);
-    p += 2;
-    sp_buf_commit(&m->copy, (size_t)(p - start));
+    copy_end(m, start, p);
     return SP_OK;
 }
 
@@ -644,17 +675,7 @@ static sp_err backfill(sp_store *s, pg_impl *m, sp_diag *d)
         int nt = PQntuples(r);
         for (int i = 0; i < nt && e == SP_OK; i++) {
             sp_event ev;
-            memset(&ev, 0, sizeof(ev));
-            ev.kind = SP_EV_LIQUIDATION;
-            ev.venue = (uint8_t)get_int(r, i, 0);
-            ev.symbol_id = (uint32_t)get_int(r, i, 1);
-            ev.exch_ts_ns = get_int(r, i, 2);
-            ev.flags = (uint8_t)get_int(r, i, 3);
-            ev.px = get_int(r, i, 4);
-            ev.qty = get_int(r, i, 5);
-            ev.aux[0] = get_int(r, i, 6);
-            ev.aux[1] = get_int(r, i, 7);
-            ev.aux[2] = get_int(r, i, 8);
+            liq_from_row(r, i, 0, &ev);
             const char *name = PQgetisnull(r, i, 9) ? NULL : PQgetvalue(r, i, 9);
             if ((e = sp__store_roll_add(&s->roll, &ev, name)) != SP_OK)
                 sp_diag_set(d, e, "postgres: out of memory building the roll-up");
@@ -743,17 +764,7 @@ static sp_err pg_insert(sp_store *s, const sp_store_row *rows, size_t n, uint64_
             continue;
         }
         sp_event ev;
-        memset(&ev, 0, sizeof(ev));
-        ev.kind = SP_EV_LIQUIDATION;
-        ev.venue = (uint8_t)get_int(r, i, 1);
-        ev.symbol_id = (uint32_t)get_int(r, i, 2);
-        ev.exch_ts_ns = get_int(r, i, 3);
-        ev.flags = (uint8_t)get_int(r, i, 4);
-        ev.px = get_int(r, i, 5);
-        ev.qty = get_int(r, i, 6);
-        ev.aux[0] = get_int(r, i, 7);
-        ev.aux[1] = get_int(r, i, 8);
-        ev.aux[2] = get_int(r, i, 9);
+        liq_from_row(r, i, 1, &ev);
         if ((e = sp__store_roll_add(&s->roll, &ev, sp__store_symbol_name(s, ev.symbol_id))) !=
             SP_OK)
             sp_diag_set(d, e, "postgres: out of memory (roll-up)");

@@ -152,6 +152,23 @@ static sp_err fail(sqlite_impl *m, int rc, sp_diag *d, const char *what)
                        hint);
 }
 
+/* The liquidation in the current row of st, whose columns 0..8 are venue, symbol_id, exch_ts_ns,
+ * flags, px, qty, aux0..2 (the roll-up backfill and the batch insert read the same nine). */
+static void liq_from_row(sqlite3_stmt *st, sp_event *ev)
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->kind = SP_EV_LIQUIDATION;
+    ev->venue = (uint8_t)sqlite3_column_int64(st, 0);
+    ev->symbol_id = (uint32_t)sqlite3_column_int64(st, 1);
+    ev->exch_ts_ns = sqlite3_column_int64(st, 2);
+    ev->flags = (uint8_t)sqlite3_column_int64(st, 3);
+    ev->px = sqlite3_column_int64(st, 4);
+    ev->qty = sqlite3_column_int64(st, 5);
+    ev->aux[0] = sqlite3_column_int64(st, 6);
+    ev->aux[1] = sqlite3_column_int64(st, 7);
+    ev->aux[2] = sqlite3_column_int64(st, 8);
+}
+
 static int exec(sqlite_impl *m, const char *sql)
 {
     return sqlite3_exec(m->db, sql, NULL, NULL, NULL);
@@ -253,17 +270,7 @@ static sp_err backfill(sp_store *s, sqlite_impl *m, sp_diag *d)
     sp__store_roll_reset(&s->roll);
     while (e == SP_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         sp_event ev;
-        memset(&ev, 0, sizeof(ev));
-        ev.kind = SP_EV_LIQUIDATION;
-        ev.venue = (uint8_t)sqlite3_column_int64(st, 0);
-        ev.symbol_id = (uint32_t)sqlite3_column_int64(st, 1);
-        ev.exch_ts_ns = sqlite3_column_int64(st, 2);
-        ev.flags = (uint8_t)sqlite3_column_int64(st, 3);
-        ev.px = sqlite3_column_int64(st, 4);
-        ev.qty = sqlite3_column_int64(st, 5);
-        ev.aux[0] = sqlite3_column_int64(st, 6);
-        ev.aux[1] = sqlite3_column_int64(st, 7);
-        ev.aux[2] = sqlite3_column_int64(st, 8);
+        liq_from_row(st, &ev);
         const char *name = (const char *)sqlite3_column_text(st, 9);
         e = sp__store_roll_add(&s->roll, &ev, name);
         if (e != SP_OK)
@@ -597,17 +604,7 @@ static sp_err insert_liq_many(sp_store *s, sqlite_impl *m, const sp_store_row *c
         if (e != SP_OK)
             continue; /* run the statement to its end before reporting */
         sp_event ev;
-        memset(&ev, 0, sizeof(ev));
-        ev.kind = SP_EV_LIQUIDATION;
-        ev.venue = (uint8_t)sqlite3_column_int64(st, 0);
-        ev.symbol_id = (uint32_t)sqlite3_column_int64(st, 1);
-        ev.exch_ts_ns = sqlite3_column_int64(st, 2);
-        ev.flags = (uint8_t)sqlite3_column_int64(st, 3);
-        ev.px = sqlite3_column_int64(st, 4);
-        ev.qty = sqlite3_column_int64(st, 5);
-        ev.aux[0] = sqlite3_column_int64(st, 6);
-        ev.aux[1] = sqlite3_column_int64(st, 7);
-        ev.aux[2] = sqlite3_column_int64(st, 8);
+        liq_from_row(st, &ev);
         (*got)++;
         e = sp__store_roll_add(&s->roll, &ev, sp__store_symbol_name(s, ev.symbol_id));
         if (e != SP_OK)

@@ -18,38 +18,16 @@
 set -euo pipefail
 bin=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
-if [ -z "${SP_TEST_NATS_URL:-}" ]; then
-    # a build without NATS or PostgreSQL: the verbs refuse clearly, nothing more to test here
-    if ! "$bin" version --json | grep -q '"nats":true'; then
-        set +e
-        msg=$("$bin" publish --nats nats://127.0.0.1:4222 /dev/null 2>&1)
-        rc=$?
-        set -e
-        [ "$rc" = 2 ] && echo "$msg" | grep -q "built without NATS" || { echo "FAIL: exit $rc: $msg"; exit 1; }
-        echo "SKIP: built without NATS (publish --nats refused with exit 2 and the reason)"
-        exit 0
-    fi
-    "$bin" version --json | grep -q '"postgres":true' || { echo "SKIP: built without PostgreSQL"; exit 0; }
-    command -v nats-server >/dev/null || { echo "SKIP: nats-server not installed"; exit 0; }
-    exec bash "$here/pg_server.sh" run bash "$here/nats_server.sh" run --cluster bash "$0" "$@"
-fi
+. "$here/lib.sh"
+# a build without NATS or PostgreSQL: the verbs refuse clearly, nothing more to test here
+sp_bus_preamble --pg --cluster "$bin" "$@"
 N=${SP_BUS_EVENTS:-100000}
-work=$(mktemp -d /tmp/sp_bus_cluster.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-json() {
-    sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p" "$1"
-}
+sp_tmpdir bus_cluster
+work=$tmp
 nd=$SP_TEST_NATS_DIR
 
 csv=$work/BTCUSDT-trades-2026-02-06.csv
-awk -v n="$N" 'BEGIN { print "id,price,qty,quote_qty,time,is_buyer_maker";
-    for (i = 1; i <= n; i++)
-        printf "%d,%d.%02d,0.%03d,1.0,%.0f,%s\n", i, 60000 + i % 5000, i % 100, 1 + i % 999,
-               1770336000000 + i, (i % 3 == 0) ? "true" : "false" }' >"$csv"
+sp_trade_csv "$csv" "$N"
 timeout 120 "$bin" publish --dry-run --json "$csv" >"$work/dry.json"
 want_n=$(json "$work/dry.json" events)
 want_d=$(json "$work/dry.json" digest)

@@ -16,36 +16,21 @@
 set -euo pipefail
 bin=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
-if [ -z "${SP_TEST_NATS_URL:-}" ]; then
-    # a build without NATS or PostgreSQL: the verbs refuse clearly, nothing more to test here
-    if ! "$bin" version --json | grep -q '"nats":true'; then
-        set +e
-        msg=$("$bin" publish --nats nats://127.0.0.1:4222 /dev/null 2>&1)
-        rc=$?
-        set -e
-        [ "$rc" = 2 ] && echo "$msg" | grep -q "built without NATS" || { echo "FAIL: exit $rc: $msg"; exit 1; }
-        echo "SKIP: built without NATS (publish --nats refused with exit 2 and the reason)"
-        exit 0
-    fi
-    command -v nats-server >/dev/null || { echo "SKIP: nats-server not installed"; exit 0; }
-    exec bash "$here/nats_server.sh" run bash "$0" "$@"
-fi
+. "$here/lib.sh"
+# a build without NATS: the verbs refuse clearly, nothing more to test here
+sp_bus_preamble "$bin" "$@"
 K=${SP_BUS_MC_SCENARIOS:-12000}
 JOB=${SP_BUS_MC_JOB:-3000}
-work=$(mktemp -d /tmp/sp_bus_mc.XXXXXX)
+sp_tmpdir bus_mc
+work=$tmp
 pids=()
-cleanup() {
+sp_atexit() {
     for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-    rm -rf "$work"
 }
-trap cleanup EXIT
 fail() {
     echo "FAIL: $*" >&2
     for f in "$work"/*.err; do [ -f "$f" ] && { echo "== $f"; tail -n 5 "$f"; } >&2; done
     exit 1
-}
-json() {
-    sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p" "$1"
 }
 strip() { # the result, without elapsed time and thread count
     sed -e 's/"elapsed_ms":[0-9]*,//' -e 's/"threads":[0-9]*,//' "$1"

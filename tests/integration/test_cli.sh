@@ -4,16 +4,7 @@
 # version, and the demo's leverage table (exact fixed-point figures).
 set -u
 bin=${1:?stampede binary}
-fail=0
-check() { # check NAME EXPECTED_RC CMD... ; output in $out
-    local name=$1 want=$2; shift 2
-    out=$("$@" 2>&1); local rc=$?
-    if [ "$rc" -ne "$want" ]; then echo "FAIL $name: exit $rc, want $want: $out"; fail=1; return 1; fi
-    return 0
-}
-expect() { # expect NAME PATTERN  (grep -E in $out)
-    if ! printf '%s\n' "$out" | grep -qE -- "$2"; then echo "FAIL $1: no /$2/ in: $out"; fail=1; fi
-}
+. "$(dirname "$0")/lib.sh" # check, expect; fail=0
 
 check no-args 2 "$bin"; expect no-args "usage: stampede"
 check help 0 "$bin" --help; expect help "verbs:"

@@ -11,6 +11,7 @@ set -uo pipefail
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 here=$(cd "$(dirname "$0")" && pwd)
 src=${SP_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
+. "$here/lib.sh"
 if ! "$bin" version --json | grep -q '"nats":true'; then
     "$bin" record --nats nats://127.0.0.1:4222 --duration 1 >/dev/null 2>err.$$
     rc=$?
@@ -33,33 +34,12 @@ fi
 data=$src/data
 ws=$data/cryptofeed_binance_futures_raw/BINANCE_FUTURES.ws.1.0.txt
 rest=$data/cryptofeed_binance_futures_raw/BINANCE_FUTURES.http.0.0.txt
-tmp=$(mktemp -d /tmp/sp_live_nats.XXXXXX)
+sp_tmpdir live_nats
 srv_pid=
-cleanup() {
-    [ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+sp_atexit() { [ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null; }
 cd "$tmp"
-fails=0
-ok() { echo "ok   - $*"; }
-bad() {
-    echo "FAIL - $*"
-    fails=$((fails + 1))
-}
 
-"$bin" replay-server --listen 127.0.0.1:0 "$ws" "$rest" >srv.out 2>srv.err &
-srv_pid=$!
-port=
-for _ in $(seq 1 100); do
-    port=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' srv.out 2>/dev/null)
-    [ -n "$port" ] && break
-    sleep 0.05
-done
-[ -n "$port" ] || {
-    echo "FAIL - replay-server did not start: $(cat srv.err)"
-    exit 1
-}
+sp_start_replay "$ws" "$rest"
 cat >cfg.json <<EOF
 {"backoff_min_ms": 20, "backoff_max_ms": 200, "venues": {"binance": {
   "ws": "ws://127.0.0.1:$port/stream", "rest": "http://127.0.0.1:$port",
@@ -98,5 +78,4 @@ if [ -s ref.txt ] && cmp -s sink.txt ref.txt; then
 else
     bad "recorded via NATS differs: $(diff sink.txt ref.txt | head -5)"
 fi
-[ $fails = 0 ] && echo "all ok" || echo "$fails failure(s)"
-[ $fails = 0 ]
+sp_summary

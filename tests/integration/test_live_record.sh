@@ -21,39 +21,18 @@
 set -uo pipefail
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 src=${SP_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$(dirname "$0")/lib.sh"
 data=$src/data
 ws=$data/cryptofeed_binance_futures_raw/BINANCE_FUTURES.ws.1.0.txt
 rest=$data/cryptofeed_binance_futures_raw/BINANCE_FUTURES.http.0.0.txt
 bybit=$data/cryptofeed_bybit_v5_raw/BYBIT.jsonl.zst
-tmp=$(mktemp -d /tmp/sp_live_rec.XXXXXX)
+sp_tmpdir live_rec
 srv_pid=
-cleanup() {
-    [ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+sp_atexit() { [ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null; }
 cd "$tmp"
-fails=0
-ok() { echo "ok   - $*"; }
-bad() {
-    echo "FAIL - $*"
-    fails=$((fails + 1))
-}
 
 # start_server ARGS... : replay-server on port 0, sets $port and $srv_pid
-start_server() {
-    rm -f srv.out
-    "$bin" replay-server --listen 127.0.0.1:0 "$@" >srv.out 2>srv.err &
-    srv_pid=$!
-    for _ in $(seq 1 100); do
-        port=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' srv.out 2>/dev/null)
-        [ -n "$port" ] && return 0
-        kill -0 "$srv_pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    echo "FAIL - replay-server did not start: $(cat srv.err)"
-    exit 1
-}
+start_server() { sp_start_replay "$@"; }
 stop_server() {
     kill -TERM "$srv_pid" 2>/dev/null
     wait "$srv_pid" 2>/dev/null
@@ -80,7 +59,23 @@ dump() {
     if [ "${3:-}" != keep-local ]; then sed -i 's/,"local_ts_ns":[0-9]*//' "$2"; fi
     sort -o "$2" "$2"
 }
-json_field() { sed -n 's/.*"'"$1"'":\([0-9]*\).*/\1/p' "$2" | head -1; }
+
+# record_venue LABEL PREFIX ARGS...: `record --config cfg.json ARGS --json` into
+# PREFIX.json / PREFIX.err, then the server is stopped; ok/bad on exit 0
+record_venue() {
+    local label=$1 pre=$2
+    shift 2
+    "$bin" record --config cfg.json "$@" --json >"$pre.json" 2>"$pre.err"
+    local rc=$?
+    stop_server
+    [ $rc = 0 ] && ok "$label record exit 0" || bad "$label record exit $rc: $(cat "$pre.err")"
+}
+# expect_same LABEL GOT REF WHAT: the dumps GOT and REF are equal (and REF not empty)
+expect_same() {
+    if [ -s "$3" ] && cmp -s "$2" "$3"; then ok "$1: stored events == $4 ($(wc -l <"$2") events)"; else
+        bad "$1: stored events differ: $(diff "$2" "$3" | head -5)"
+    fi
+}
 
 syms=SUSHIUSDT,AKROUSDT,KEEPUSDT,CTKUSDT
 nframes=$(($(wc -l <"$ws") - 1))
@@ -101,9 +96,7 @@ stop_server
 "$bin" ingest --store sqlite:ref.db --errors ref.err "$ws" "$rest" >/dev/null 2>&1 || bad "ingest reference"
 dump sqlite:rec.db rec.txt
 dump sqlite:ref.db ref.txt
-if [ -s ref.txt ] && cmp -s rec.txt ref.txt; then ok "binance: stored events == ingest of the capture ($(wc -l <rec.txt) events)"; else
-    bad "binance: stored events differ from the capture: $(diff rec.txt ref.txt | head -5)"
-fi
+expect_same binance rec.txt ref.txt "ingest of the capture"
 ls raw/BINANCE_FUTURES.ws.0.txt raw/BINANCE_FUTURES.http.txt >/dev/null 2>&1 && ok "raw capture files written" ||
     bad "raw files: $(ls raw)"
 "$bin" decode --out none --json raw/* >dec.out 2>dec.err && ok "decode reads the raw capture (exit 0)" ||
@@ -139,11 +132,8 @@ config '"bybit": {"ws": "ws://127.0.0.1:'"$port"'/v5/public/linear", "ping_s": 1
   "streams": {"trades": "publicTrade.{SYM}", "depth": "orderbook.200.{SYM}",
               "ticker": "tickers.{SYM}", "kline": "kline.1.{SYM}"}}'
 nby=$(grep -c '"t":"recv","conn":"BYBIT.ws.2".*topic' "$data/cryptofeed_bybit_v5_raw/BYBIT.jsonl")
-"$bin" record --config cfg.json --venue bybit --symbols BTCUSDT,ETHUSDT,SOLUSDT,DOGEUSDT \
-    --streams trades,depth,ticker,kline --store sqlite:by.db --duration 4 --json >by.json 2>by.err
-rc=$?
-stop_server
-[ $rc = 0 ] && ok "bybit record exit 0" || bad "bybit record exit $rc: $(cat by.err)"
+record_venue bybit by --venue bybit --symbols BTCUSDT,ETHUSDT,SOLUSDT,DOGEUSDT \
+    --streams trades,depth,ticker,kline --store sqlite:by.db --duration 4
 # every data frame, the reply, and at least one pong (one ping a second; timing on a loaded
 # machine decides whether 2 or 3 fit in the run)
 nbf=$(json_field frames by.json)
@@ -154,9 +144,7 @@ nbf=$(json_field frames by.json)
 dump sqlite:by.db by.txt
 dump sqlite:byref.db byref_all.txt
 grep -v '"symbol":"spot:' byref_all.txt >byref.txt # the linear connection only
-if [ -s byref.txt ] && cmp -s by.txt byref.txt; then ok "bybit: stored events == ingest of the linear capture ($(wc -l <by.txt) events)"; else
-    bad "bybit: stored events differ: $(diff by.txt byref.txt | head -5)"
-fi
+expect_same bybit by.txt byref.txt "ingest of the linear capture"
 
 # ---- 2b. OKX v5: messages written from the OKX docs (tests/data/live) --------
 okx=$src/tests/data/live/okx_public.jsonl
@@ -167,11 +155,7 @@ config '"okx": {"ws": "ws://127.0.0.1:'"$port"'/ws/v5/public", "ping_s": 1,
               "funding": "funding-rate:{inst}"}}'
 nokx=$(wc -l <"$okx")
 # data frames + 5 subscribe replies + "pong" answers to the "ping"s sent during the stall
-"$bin" record --config cfg.json --venue okx --symbols BTCUSDT --store sqlite:okx.db \
-    --duration 4 --json >okx.json 2>okx.err
-rc=$?
-stop_server
-[ $rc = 0 ] && ok "okx record exit 0" || bad "okx record exit $rc: $(cat okx.err)"
+record_venue okx okx --venue okx --symbols BTCUSDT --store sqlite:okx.db --duration 4
 nof=$(json_field frames okx.json)
 [ -n "$nof" ] && [ "$nof" -ge $((nokx + 6)) ] && grep -q '"reconnects":0,' okx.json &&
     ok "okx: $nokx frames, 5 replies, $((nof - nokx - 5)) pong(s), no reconnect" ||
@@ -179,9 +163,7 @@ nof=$(json_field frames okx.json)
 "$bin" ingest --store sqlite:okxref.db "$okx" >/dev/null 2>&1 || bad "ingest okx reference"
 dump sqlite:okx.db okx.txt
 dump sqlite:okxref.db okxref.txt
-if [ -s okxref.txt ] && cmp -s okx.txt okxref.txt; then ok "okx: stored events == ingest of the file ($(wc -l <okx.txt) events)"; else
-    bad "okx: stored events differ: $(diff okx.txt okxref.txt | head -5)"
-fi
+expect_same okx okx.txt okxref.txt "ingest of the file"
 
 # ---- 3. faults through the CLI -------------------------------------------------
 start_server "$ws" "$rest" --faults malformed@50,oversize@60:100000,drop@700
@@ -251,5 +233,4 @@ if command -v script >/dev/null; then
         bad "status line: $(head -c 300 tty.out)"
 fi
 
-[ $fails = 0 ] && echo "all ok" || echo "$fails failure(s)"
-[ $fails = 0 ]
+sp_summary

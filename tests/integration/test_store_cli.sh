@@ -10,27 +10,9 @@ set -euo pipefail
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 src=${SP_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 data=$src/data
-tmp=$(mktemp -d /tmp/sp_store_cli.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
+sp_tmpdir store_cli
 cd "$tmp"
-fails=0
-ok() { echo "ok   - $*"; }
-bad() {
-    echo "FAIL - $*"
-    fails=$((fails + 1))
-}
-expect_rc() { # expect_rc WANT DESCRIPTION CMD...
-    local want=$1 what=$2
-    shift 2
-    set +e
-    "$@" >out.txt 2>err.txt
-    local rc=$?
-    set -e
-    if [ "$rc" = "$want" ]; then ok "$what (exit $rc)"; else
-        bad "$what: exit $rc, want $want"
-        cat err.txt
-    fi
-}
 
 klines=$data/binance_um_klines_1m/BTCUSDT-1m-2026-02-05_06.csv
 rows=$(grep -c '^[0-9]' "$klines")

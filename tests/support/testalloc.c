@@ -137,3 +137,22 @@ const char *sp_test_path(const char *rel)
     snprintf(buf, sizeof(buf), "%s/%s", root, rel);
     return buf;
 }
+
+char *sp_test_slurp(const char *rel, size_t *n)
+{
+    const char *path = sp_test_path(rel);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        fail_msg("cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    assert_true(sz >= 0);
+    char *b = malloc((size_t)sz + 1);
+    assert_non_null(b);
+    assert_int_equal(fread(b, 1, (size_t)sz, f), (size_t)sz);
+    fclose(f);
+    b[sz] = '\0';
+    *n = (size_t)sz;
+    return b;
+}

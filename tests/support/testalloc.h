@@ -42,4 +42,10 @@ uint64_t sp_test_enomem_loop(sp_err (*fn)(void *ctx), void *ctx, uint64_t max_st
 /* The path of a file under the source tree (SP_SOURCE_DIR/rel) in a static buffer. */
 const char *sp_test_path(const char *rel);
 
+/*
+ * The whole file SP_SOURCE_DIR/rel in a malloc'd buffer (the caller frees),
+ * NUL-terminated; *n = its length.  Fails the cmocka test when it cannot be read.
+ */
+char *sp_test_slurp(const char *rel, size_t *n);
+
 #endif

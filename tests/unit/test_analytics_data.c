@@ -23,6 +23,8 @@
 #include "stampede/analytics.h"
 #include "stampede/feed.h"
 #include "stampede/stampede.h"
+#include "test_store_util.h"
+#include "testharness.h"
 #include "testalloc.h"
 
 #define P(x)     ((int64_t)((x)*100000000LL))
@@ -52,24 +54,7 @@ static const char *const files[] = {
     "data/binance_vision_format/BTCUSD_PERP-liquidationSnapshot-2024-10-01.head.csv",
 };
 
-typedef struct ingest {
-    sp_store *st;
-    sp_symtab *syms;
-    uint64_t rejects;
-} ingest;
-
-static sp_err sink_events(void *ctx, const sp_event *ev, size_t n)
-{
-    ingest *g = ctx;
-    return sp_store_append(g->st, ev, n, g->syms, NULL, NULL);
-}
-
-static void sink_reject(void *ctx, const sp_diag *why)
-{
-    ingest *g = ctx;
-    (void)why;
-    g->rejects++;
-}
+typedef sp_test_sink ingest;
 
 static char dbdir[256];
 static char dburi[320];
@@ -89,7 +74,7 @@ static int setup(void **state)
         fprintf(stderr, "setup: %s\n", d.msg);
         return -1;
     }
-    sp_feed_sink sink = {sink_events, sink_reject, &g};
+    sp_feed_sink sink = {sp_test_sink_events, sp_test_sink_reject, &g};
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         sp_err rc = sp_feed_decode_file(sp_test_path(files[i]), NULL, g.syms, &sink, &d);
         if (rc != SP_OK) {

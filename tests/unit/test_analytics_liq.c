@@ -15,6 +15,7 @@
 
 #include "stampede/alloc.h"
 #include "stampede/analytics.h"
+#include "test_store_util.h"
 #include "testalloc.h"
 
 #define P(x) ((int64_t)((x)*100000000LL))
@@ -28,18 +29,7 @@ static void assert_near(double got, double want, double eps)
         fail_msg("got %.17g, want %.17g (eps %g)", got, want, eps);
 }
 
-static sp_event liq(uint8_t venue, uint32_t sym, int64_t ts, bool long_liq, int64_t notional)
-{
-    sp_event e;
-    memset(&e, 0, sizeof(e));
-    e.kind = SP_EV_LIQUIDATION;
-    e.venue = venue;
-    e.symbol_id = sym;
-    e.exch_ts_ns = ts;
-    e.flags = long_liq ? SP_EVF_SELL : 0;
-    e.aux[2] = notional;
-    return e;
-}
+#define liq tsu_liq /* (venue, sym, ts, long_liq, notional) */
 
 static void test_liq_notional(void **state)
 {

@@ -27,6 +27,7 @@
 #include "stampede/analytics.h"
 #include "stampede/feed.h"
 #include "test_store_util.h"
+#include "testharness.h"
 #include "testalloc.h"
 
 #define T0    1770336000000000000ll /* 2026-02-06 00:00 UTC */
@@ -36,57 +37,21 @@
 
 static const char *const names[] = {"BTCUSDT", "ETHUSDT", "SOLUSDT", "BTCUSD_PERP", "ETHUSD_PERP"};
 
-typedef struct fx {
-    char uri[512];
-    char dir[256];
-    sp_store *s;
-    sp_symtab *syms;
-} fx;
+typedef tsu_fx fx;
 
 static int setup(void **state)
 {
-    fx *f = calloc(1, sizeof(*f));
-    if (f == NULL || tsu_fresh_uri("anroll", f->uri, sizeof(f->uri), f->dir, sizeof(f->dir)) != 0)
-        return -1;
-    if (sp_symtab_new(&f->syms) != SP_OK)
-        return -1;
-    for (size_t i = 0; i < SP_COUNTOF(names); i++) {
-        uint32_t id;
-        if (sp_symtab_intern(f->syms, names[i], strlen(names[i]), &id) != SP_OK)
-            return -1;
-    }
-    sp_diag d = {0};
-    if (sp_store_open(f->uri, 0, &f->s, &d) != SP_OK) {
-        fprintf(stderr, "open %s: %s\n", f->uri, d.msg);
-        return -1;
-    }
-    *state = f;
-    return 0;
+    *state = tsu_fx_new("anroll", names, SP_COUNTOF(names));
+    return *state != NULL ? 0 : -1;
 }
 
-static int teardown(void **state)
-{
-    fx *f = *state;
-    sp_store_close(f->s);
-    sp_symtab_free(f->syms);
-    tsu_cleanup(f->dir);
-    free(f);
-    return 0;
-}
-
+/* tsu_liq received 3 ns later, at a price of 60000 for a quantity of 1 */
 static sp_event liq(uint8_t venue, uint32_t sym, int64_t ts, bool sell, int64_t notional)
 {
-    sp_event e;
-    memset(&e, 0, sizeof(e));
-    e.kind = SP_EV_LIQUIDATION;
-    e.venue = venue;
-    e.symbol_id = sym;
-    e.exch_ts_ns = ts;
+    sp_event e = tsu_liq(venue, sym, ts, sell, notional);
     e.local_ts_ns = ts + 3;
-    e.flags = sell ? SP_EVF_SELL : 0;
     e.px = 6000000000000;
     e.qty = 100000000;
-    e.aux[2] = notional;
     return e;
 }
 
@@ -306,23 +271,11 @@ static void test_overflow_both_ways(void **state)
 
 /* ---- the shipped data, every file as `stampede ingest --all-shipped` --------- */
 
+/* bad records are counted (sp_test_sink) but are the feed tests' subject, not ours */
 typedef struct ingest {
-    sp_store *st;
-    sp_symtab *syms;
+    sp_test_sink k;
     uint64_t files;
 } ingest;
-
-static sp_err sink_events(void *ctx, const sp_event *ev, size_t n)
-{
-    ingest *g = ctx;
-    return sp_store_append(g->st, ev, n, g->syms, NULL, NULL);
-}
-
-static void sink_reject(void *ctx, const sp_diag *why)
-{
-    (void)ctx;
-    (void)why; /* counted by the feed tests; bad records are not our subject */
-}
 
 static void walk(ingest *g, const char *dir)
 {
@@ -341,9 +294,9 @@ static void walk(ingest *g, const char *dir)
             walk(g, path);
             continue;
         }
-        sp_feed_sink sink = {sink_events, sink_reject, g};
+        sp_feed_sink sink = {sp_test_sink_events, sp_test_sink_reject, &g->k};
         sp_diag d = {0};
-        if (sp_feed_decode_file(path, NULL, g->syms, &sink, &d) == SP_OK)
+        if (sp_feed_decode_file(path, NULL, g->k.syms, &sink, &d) == SP_OK)
             g->files++;
     }
     closedir(dp);
@@ -372,8 +325,8 @@ static sp_err on_summary(void *ctx, unsigned kind, const char *symbol, uint64_t 
 static void test_shipped_data(void **state)
 {
     fx *f = *state;
-    ingest g = {f->s, NULL, 0};
-    assert_int_equal(sp_symtab_new(&g.syms), SP_OK);
+    ingest g = {{f->s, NULL, 0, 0}, 0};
+    assert_int_equal(sp_symtab_new(&g.k.syms), SP_OK);
     if (tsu_pg_base() == NULL) {
         walk(&g, sp_test_path("data"));
         assert_true(g.files > 400);
@@ -393,7 +346,7 @@ static void test_shipped_data(void **state)
         }
         assert_true(g.files > 0);
     }
-    sp_symtab_free(g.syms);
+    sp_symtab_free(g.k.syms);
     span sp = {0};
     sp_diag d = {0};
     assert_int_equal(sp_store_summary(f->s, on_summary, &sp, &d), SP_OK);
@@ -443,11 +396,11 @@ static void test_enomem_rollups(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_synthetic_windows, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_report_same_both_ways, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_overflow_both_ways, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_shipped_data, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_enomem_rollups, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_synthetic_windows, setup, tsu_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_report_same_both_ways, setup, tsu_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_overflow_both_ways, setup, tsu_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_shipped_data, setup, tsu_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_enomem_rollups, setup, tsu_fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -122,23 +122,6 @@ static void test_run_log_goes_on(void **state)
     teu_close(&t);
 }
 
-/* Read a whole file into a malloc'd buffer. */
-static char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)sz + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)sz, f), (size_t)sz);
-    fclose(f);
-    *n = (size_t)sz;
-    return buf;
-}
-
 static uint64_t replay(const char *buf, size_t n, size_t cut, bool split)
 {
     teu *t = malloc(sizeof(*t));
@@ -172,7 +155,7 @@ static void test_cut_resume_scenario(void **state)
 {
     (void)state;
     size_t n;
-    char *buf = slurp(sp_test_path("tests/data/engine/liquidation_adl.jsonl"), &n);
+    char *buf = sp_test_slurp("tests/data/engine/liquidation_adl.jsonl", &n);
     uint64_t whole = replay(buf, n, 0, false);
     for (size_t cut = 0; cut <= n; cut += 1 + n / 97)
         assert_int_equal(replay(buf, n, cut, true), whole);

@@ -266,21 +266,6 @@ static void test_bybit_capture(void **state)
 
 /* ---- corrupted copies ---------------------------------------------------- */
 
-static char *slurp(const char *rel, size_t *n)
-{
-    FILE *f = fopen(sp_test_path(rel), "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)len + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)len, f), (size_t)len);
-    fclose(f);
-    *n = (size_t)len;
-    return b;
-}
-
 /*
  * Build two copies of src: `bad`, where every 7th line (after the first) is
  * damaged (a byte flipped to 0x01, or the line cut in half) and garbage and
@@ -291,7 +276,7 @@ static char *slurp(const char *rel, size_t *n)
 static void corrupted_copy(const char *rel, const char *name, const char *format, bool stateful)
 {
     size_t n;
-    char *src = slurp(rel, &n);
+    char *src = sp_test_slurp(rel, &n);
     size_t big = 1536 * 1024;
     char *bad = malloc(n * 2 + big + 1024), *good = malloc(n + 1);
     assert_non_null(bad);

@@ -17,6 +17,7 @@
 
 #include "stampede/stampede.h"
 #include "testalloc.h"
+#include "testharness.h"
 
 static void test_shipped_config(void **state)
 {
@@ -194,12 +195,7 @@ static sp_err new_step(void *ctx)
         return rc;
     sp_venue v[3] = {SP_VENUE_BINANCE_UM, SP_VENUE_BYBIT, SP_VENUE_OKX};
     const char *s[2] = {"BTCUSDT", "ETHUSDT"};
-    sp_live_opts o;
-    memset(&o, 0, sizeof(o));
-    o.venues = v;
-    o.nvenues = 3;
-    o.symbols = s;
-    o.nsymbols = 2;
+    sp_live_opts o = sp_test_live_opts(v, 3, s, 2);
     sp_live *lv;
     rc = sp_live_new(c, &o, syms, NULL, &lv, NULL);
     if (rc == SP_OK) {
@@ -224,10 +220,7 @@ static void test_enomem(void **state)
 static sp_err server_step(void *ctx)
 {
     const char *const *caps = ctx;
-    sp_replay_opts o;
-    memset(&o, 0, sizeof(o));
-    o.captures = caps;
-    o.ncaptures = 2;
+    sp_replay_opts o = sp_test_replay_opts(caps, 2);
     sp_replay_server *s;
     sp_err rc = sp_replay_server_new(&o, &s, NULL);
     if (rc == SP_OK) {
@@ -253,10 +246,7 @@ static void test_server_refuses(void **state)
 {
     (void)state;
     const char *caps[1] = {sp_test_path("data/live/endpoints.json")};
-    sp_replay_opts o;
-    memset(&o, 0, sizeof(o));
-    o.captures = caps;
-    o.ncaptures = 1;
+    sp_replay_opts o = sp_test_replay_opts(caps, 1);
     sp_replay_server *s;
     sp_diag d;
     assert_int_equal(sp_replay_server_new(&o, &s, &d), SP_EPARSE);
@@ -276,12 +266,7 @@ static void test_new_refuses(void **state)
     assert_int_equal(sp_symtab_new(&syms), SP_OK);
     sp_venue v[1] = {SP_VENUE_BITMEX};
     const char *s[1] = {"BTCUSDT"};
-    sp_live_opts o;
-    memset(&o, 0, sizeof(o));
-    o.venues = v;
-    o.nvenues = 1;
-    o.symbols = s;
-    o.nsymbols = 1;
+    sp_live_opts o = sp_test_live_opts(v, 1, s, 1);
     sp_live *lv;
     sp_diag d;
     assert_int_equal(sp_live_new(&c, &o, syms, NULL, &lv, &d), SP_EINVAL);

@@ -24,7 +24,6 @@
  *              snapshot -> the book the capture implies;
  *   burst      paced playback with a back-to-back burst loses nothing.
  */
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,6 +35,7 @@
 
 #include "stampede/stampede.h"
 #include "testalloc.h"
+#include "testharness.h"
 
 #define WS_CAPTURE    "data/cryptofeed_binance_futures_raw/BINANCE_FUTURES.ws.1.0.txt"
 #define REST_CAPTURE  "data/cryptofeed_binance_futures_raw/BINANCE_FUTURES.http.0.0.txt"
@@ -72,28 +72,12 @@ typedef struct ref {
     sp_symtab *syms; /* the test's symbol table (shared with the connector) */
 } ref;
 
-static char *slurp(const char *rel, size_t *n)
-{
-    FILE *f = fopen(sp_test_path(rel), "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)sz + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)sz, f), (size_t)sz);
-    fclose(f);
-    b[sz] = '\0';
-    *n = (size_t)sz;
-    return b;
-}
-
 static void load_ref(ref *r, sp_symtab *syms)
 {
     memset(r, 0, sizeof(*r));
     r->syms = syms;
     size_t n;
-    char *b = slurp(WS_CAPTURE, &n);
+    char *b = sp_test_slurp(WS_CAPTURE, &n);
     size_t cap = 4096;
     r->first = calloc(cap, sizeof(size_t));
     r->count = calloc(cap, sizeof(size_t));
@@ -140,19 +124,6 @@ static bool same(const sp_event *a, const sp_event *b)
 
 /* ---- the run ----------------------------------------------------------------- */
 
-typedef struct srv {
-    sp_replay_server *s;
-    volatile sig_atomic_t stop;
-    pthread_t th;
-} srv;
-
-static void *srv_main(void *p)
-{
-    srv *x = p;
-    sp_replay_server_run(x->s, &x->stop);
-    return NULL;
-}
-
 typedef struct got {
     evs ev;
     sp_err reject_code[16];
@@ -185,20 +156,15 @@ static sp_live_stats run(const char *faults, unsigned stall_s, uint64_t max_fram
     snprintf(ws, sizeof(ws), "%s", sp_test_path(g_bybit ? BYBIT_CAPTURE : WS_CAPTURE));
     snprintf(rest, sizeof(rest), "%s", sp_test_path(REST_CAPTURE));
     const char *caps[2] = {ws, rest};
-    sp_replay_opts o;
-    memset(&o, 0, sizeof(o));
-    o.captures = caps;
-    o.ncaptures = g_bybit ? 1 : 2;
+    sp_replay_opts o = sp_test_replay_opts(caps, g_bybit ? 1 : 2);
     o.speed_x = g_speed;
     o.faults = f;
     o.nfaults = nf;
-    srv x;
-    memset(&x, 0, sizeof(x));
+    sp_test_replay x;
     sp_diag d;
-    assert_int_equal(sp_replay_server_new(&o, &x.s, &d), SP_OK);
+    assert_int_equal(sp_test_replay_start(&x, &o, &d), SP_OK);
     int port = sp_replay_server_port(x.s);
     assert_true(port > 0);
-    assert_int_equal(pthread_create(&x.th, NULL, srv_main, &x), 0);
 
     char cfg[1024];
     snprintf(cfg, sizeof(cfg),
@@ -221,12 +187,7 @@ static sp_live_stats run(const char *faults, unsigned stall_s, uint64_t max_fram
     const char *bsyml[4] = {"SUSHIUSDT", "AKROUSDT", "KEEPUSDT", "CTKUSDT"};
     const char *ysyml[4] = {"BTCUSDT", "ETHUSDT", "SOLUSDT", "DOGEUSDT"};
     const char **syml = g_bybit ? ysyml : bsyml;
-    sp_live_opts lo;
-    memset(&lo, 0, sizeof(lo));
-    lo.venues = &v;
-    lo.nvenues = 1;
-    lo.symbols = syml;
-    lo.nsymbols = 4;
+    sp_live_opts lo = sp_test_live_opts(&v, 1, syml, 4);
     lo.max_messages = max_frames;
     sp_feed_sink sink = {on_events, on_reject, g};
     sp_live *lv;
@@ -243,10 +204,7 @@ static sp_live_stats run(const char *faults, unsigned stall_s, uint64_t max_fram
                 (unsigned long long)st.resync_failures, (unsigned long long)st.disconnects,
                 (unsigned long long)st.reconnects, (unsigned long long)st.stalls);
     sp_live_free(lv);
-    x.stop = 1;
-    pthread_join(x.th, NULL);
-    *sst = sp_replay_server_stats(x.s);
-    sp_replay_server_free(x.s);
+    *sst = sp_test_replay_stop(&x);
     return st;
 }
 
@@ -392,7 +350,7 @@ static void expect_same_books(const sp_event *a, size_t na, const sp_event *b, s
 static void implied(const ref *r, evs *out)
 {
     size_t n;
-    char *b = slurp(REST_CAPTURE, &n);
+    char *b = sp_test_slurp(REST_CAPTURE, &n);
     for (char *line = b; line < b + n;) {
         char *nl = strchr(line, '\n');
         size_t ln = nl ? (size_t)(nl - line) : strlen(line);
@@ -436,87 +394,98 @@ static int teardown(void **state)
     return 0;
 }
 
-static void test_clean(void **state)
-{
-    (void)state;
+/* One playback: what the connector received, the server's and the connector's counters. */
+typedef struct trial {
     got g;
-    memset(&g, 0, sizeof(g));
     sp_replay_stats ss;
-    /* 1535 data frames + the subscription reply */
-    sp_live_stats st = run("", 0, R.nframes + 1, S, &g, &ss);
-    assert_int_equal(st.frames, R.nframes + 1);
-    assert_int_equal(ss.frames, R.nframes);
-    assert_int_equal(st.rejected + st.oversize + st.gaps + st.reconnects, 0);
-    assert_int_equal(g.nreject, 0);
-    assert_int_equal(ss.rest, 4); /* one snapshot per depth symbol */
+    sp_live_stats st;
+} trial;
+
+static void play(trial *t, const char *faults, unsigned stall_s, uint64_t max_frames)
+{
+    memset(t, 0, sizeof(*t));
+    t->st = run(faults, stall_s, max_frames, S, &t->g, &t->ss);
+}
+
+/* The received data events are exactly the reference frames with keep[i] set, in order. */
+static void expect_kept(const got *g, const bool *keep)
+{
     evs d = {0};
-    data_events(&g, &d);
+    data_events(g, &d);
+    expect_frames(&R, keep, &d);
+    free(d.ev);
+}
+
+/* ... every reference frame but frame index `lost` (SIZE_MAX: none). */
+static void expect_all_but(const got *g, size_t lost)
+{
     bool keep[2048];
     for (size_t i = 0; i < R.nframes; i++)
-        keep[i] = true;
-    expect_frames(&R, keep, &d);
-    assert_int_equal(count_kind(&g, SP_EV_GAP, -1), 0);
-    /* the snapshots are the REST capture's, level for level */
+        keep[i] = i != lost;
+    expect_kept(g, keep);
+}
+
+/* The final books equal the ones the capture implies; returns the implied snapshot levels. */
+static size_t expect_implied_books(const got *g)
+{
     evs imp = {0};
     implied(&R, &imp);
     size_t nsnap = 0;
     for (size_t i = 0; i < imp.n && imp.ev[i].kind == SP_EV_BOOK_LEVEL; i++)
         nsnap++;
-    assert_int_equal(count_kind(&g, SP_EV_BOOK_LEVEL, -1), nsnap);
-    expect_same_books(g.ev.ev, g.ev.n, imp.ev, imp.n);
+    expect_same_books(g->ev.ev, g->ev.n, imp.ev, imp.n);
     free(imp.ev);
-    free(d.ev);
-    free(g.ev.ev);
+    return nsnap;
+}
+
+static void test_clean(void **state)
+{
+    (void)state;
+    trial t;
+    /* 1535 data frames + the subscription reply */
+    play(&t, "", 0, R.nframes + 1);
+    assert_int_equal(t.st.frames, R.nframes + 1);
+    assert_int_equal(t.ss.frames, R.nframes);
+    assert_int_equal(t.st.rejected + t.st.oversize + t.st.gaps + t.st.reconnects, 0);
+    assert_int_equal(t.g.nreject, 0);
+    assert_int_equal(t.ss.rest, 4); /* one snapshot per depth symbol */
+    expect_all_but(&t.g, SIZE_MAX);
+    assert_int_equal(count_kind(&t.g, SP_EV_GAP, -1), 0);
+    /* the snapshots are the REST capture's, level for level */
+    size_t nsnap = expect_implied_books(&t.g);
+    assert_int_equal(count_kind(&t.g, SP_EV_BOOK_LEVEL, -1), nsnap);
+    free(t.g.ev.ev);
 }
 
 static void test_malformed(void **state)
 {
     (void)state;
-    got g;
-    memset(&g, 0, sizeof(g));
-    sp_replay_stats ss;
-    sp_live_stats st = run("malformed@100", 0, R.nframes + 1, S, &g, &ss);
-    assert_int_equal(ss.faults, 1);
-    assert_int_equal(st.rejected, 1);
-    assert_int_equal(g.nreject, 1);
-    assert_int_equal(st.rejected_by[g.reject_code[0]], 1);
-    assert_true(g.reject_code[0] == SP_ETRUNCATED || g.reject_code[0] == SP_EPARSE);
-    evs d = {0};
-    data_events(&g, &d);
-    bool keep[2048];
-    for (size_t i = 0; i < R.nframes; i++)
-        keep[i] = i != 99;
-    expect_frames(&R, keep, &d);
-    free(d.ev);
-    free(g.ev.ev);
+    trial t;
+    play(&t, "malformed@100", 0, R.nframes + 1);
+    assert_int_equal(t.ss.faults, 1);
+    assert_int_equal(t.st.rejected, 1);
+    assert_int_equal(t.g.nreject, 1);
+    assert_int_equal(t.st.rejected_by[t.g.reject_code[0]], 1);
+    assert_true(t.g.reject_code[0] == SP_ETRUNCATED || t.g.reject_code[0] == SP_EPARSE);
+    expect_all_but(&t.g, 99);
+    free(t.g.ev.ev);
 }
 
 static void test_oversize(void **state)
 {
     (void)state;
-    got g;
-    memset(&g, 0, sizeof(g));
-    sp_replay_stats ss;
-    sp_live_stats st = run("oversize@200:100000", 0, R.nframes + 1, S, &g, &ss);
-    assert_int_equal(ss.faults, 1);
-    assert_int_equal(st.oversize, 1);
-    assert_int_equal(st.rejected, 0);
-    evs d = {0};
-    data_events(&g, &d);
-    bool keep[2048];
-    for (size_t i = 0; i < R.nframes; i++)
-        keep[i] = true;
-    expect_frames(&R, keep, &d);
-    free(d.ev);
-    free(g.ev.ev);
+    trial t;
+    play(&t, "oversize@200:100000", 0, R.nframes + 1);
+    assert_int_equal(t.ss.faults, 1);
+    assert_int_equal(t.st.oversize, 1);
+    assert_int_equal(t.st.rejected, 0);
+    expect_all_but(&t.g, SIZE_MAX);
+    free(t.g.ev.ev);
 }
 
 static void test_gap(void **state)
 {
     (void)state;
-    got g;
-    memset(&g, 0, sizeof(g));
-    sp_replay_stats ss;
     /* after data frame 300, the next 5 depth frames are not sent */
     bool keep[2048];
     size_t skipped = 0;
@@ -525,20 +494,15 @@ static void test_gap(void **state)
         skipped += !keep[i];
     }
     assert_int_equal(skipped, 5);
-    sp_live_stats st = run("gap@300:5", 0, R.nframes + 1 - 5, S, &g, &ss);
-    assert_true(st.gaps >= 1);
-    assert_true(st.resyncs >= 1);
-    assert_int_equal(st.resync_failures, 0);
-    assert_int_equal(count_kind(&g, SP_EV_GAP, SP_LIVE_GAP_RESYNC), st.resyncs);
-    evs d = {0};
-    data_events(&g, &d);
-    expect_frames(&R, keep, &d);
-    evs imp = {0};
-    implied(&R, &imp);
-    expect_same_books(g.ev.ev, g.ev.n, imp.ev, imp.n);
-    free(imp.ev);
-    free(d.ev);
-    free(g.ev.ev);
+    trial t;
+    play(&t, "gap@300:5", 0, R.nframes + 1 - 5);
+    assert_true(t.st.gaps >= 1);
+    assert_true(t.st.resyncs >= 1);
+    assert_int_equal(t.st.resync_failures, 0);
+    assert_int_equal(count_kind(&t.g, SP_EV_GAP, SP_LIVE_GAP_RESYNC), t.st.resyncs);
+    expect_kept(&t.g, keep);
+    expect_implied_books(&t.g);
+    free(t.g.ev.ev);
 }
 
 /* After a reconnect: every frame the server sent after frame `after` arrived. */
@@ -558,35 +522,28 @@ static void expect_tail(const got *g, size_t after)
 static void test_drop(void **state)
 {
     (void)state;
-    got g;
-    memset(&g, 0, sizeof(g));
-    sp_replay_stats ss;
-    sp_live_stats st = run("drop@400", 0, R.nframes + 2, S, &g, &ss);
-    assert_int_equal(ss.faults, 1);
-    assert_int_equal(ss.sessions, 2);
-    assert_int_equal(st.disconnects, 1);
-    assert_int_equal(st.reconnects, 1);
-    assert_int_equal(count_kind(&g, SP_EV_GAP, SP_LIVE_GAP_DISCONNECT), 1);
-    assert_int_equal(count_kind(&g, SP_EV_GAP, SP_LIVE_GAP_RECONNECT), 1);
-    expect_tail(&g, 400);
-    evs imp = {0};
-    implied(&R, &imp);
-    expect_same_books(g.ev.ev, g.ev.n, imp.ev, imp.n);
-    free(imp.ev);
-    free(g.ev.ev);
+    trial t;
+    play(&t, "drop@400", 0, R.nframes + 2);
+    assert_int_equal(t.ss.faults, 1);
+    assert_int_equal(t.ss.sessions, 2);
+    assert_int_equal(t.st.disconnects, 1);
+    assert_int_equal(t.st.reconnects, 1);
+    assert_int_equal(count_kind(&t.g, SP_EV_GAP, SP_LIVE_GAP_DISCONNECT), 1);
+    assert_int_equal(count_kind(&t.g, SP_EV_GAP, SP_LIVE_GAP_RECONNECT), 1);
+    expect_tail(&t.g, 400);
+    expect_implied_books(&t.g);
+    free(t.g.ev.ev);
 }
 
 static void test_stall(void **state)
 {
     (void)state;
-    got g;
-    memset(&g, 0, sizeof(g));
-    sp_replay_stats ss;
-    sp_live_stats st = run("stall@500:3s", 1, R.nframes + 2, S, &g, &ss);
-    assert_int_equal(st.stalls, 1);
-    assert_int_equal(st.reconnects, 1);
-    expect_tail(&g, 500);
-    free(g.ev.ev);
+    trial t;
+    play(&t, "stall@500:3s", 1, R.nframes + 2);
+    assert_int_equal(t.st.stalls, 1);
+    assert_int_equal(t.st.reconnects, 1);
+    expect_tail(&t.g, 500);
+    free(t.g.ev.ev);
 }
 
 /*
@@ -596,23 +553,15 @@ static void test_stall(void **state)
 static void test_burst(void **state)
 {
     (void)state;
-    got g;
-    memset(&g, 0, sizeof(g));
-    sp_replay_stats ss;
+    trial t;
     g_speed = 60;
-    sp_live_stats st = run("burst@20:1500", 0, R.nframes + 1, S, &g, &ss);
+    play(&t, "burst@20:1500", 0, R.nframes + 1);
     g_speed = 0;
-    assert_int_equal(ss.faults, 1);
-    assert_int_equal(st.frames, R.nframes + 1);
-    assert_int_equal(st.rejected + st.gaps + st.reconnects, 0);
-    evs d = {0};
-    data_events(&g, &d);
-    bool keep[2048];
-    for (size_t i = 0; i < R.nframes; i++)
-        keep[i] = true;
-    expect_frames(&R, keep, &d);
-    free(d.ev);
-    free(g.ev.ev);
+    assert_int_equal(t.ss.faults, 1);
+    assert_int_equal(t.st.frames, R.nframes + 1);
+    assert_int_equal(t.st.rejected + t.st.gaps + t.st.reconnects, 0);
+    expect_all_but(&t.g, SIZE_MAX);
+    free(t.g.ev.ev);
 }
 
 static sp_err collect(void *ctx, const sp_event *ev, size_t n)
@@ -632,19 +581,17 @@ static sp_err collect(void *ctx, const sp_event *ev, size_t n)
 static void test_bybit_gap(void **state)
 {
     (void)state;
-    got g;
-    memset(&g, 0, sizeof(g));
-    sp_replay_stats ss;
+    trial t;
     g_bybit = true;
     g_duration_ms = 3000;
-    sp_live_stats st = run("gap@400:3", 0, 0, S, &g, &ss);
+    play(&t, "gap@400:3", 0, 0);
     g_bybit = false;
     g_duration_ms = 15000;
-    assert_int_equal(ss.faults, 1);
-    assert_true(st.gaps >= 1);
-    assert_true(st.reconnects >= 1);
-    assert_int_equal(st.rejected, 0);
-    assert_true(count_kind(&g, SP_EV_GAP, SP_LIVE_GAP_RECONNECT) >= 1);
+    assert_int_equal(t.ss.faults, 1);
+    assert_true(t.st.gaps >= 1);
+    assert_true(t.st.reconnects >= 1);
+    assert_int_equal(t.st.rejected, 0);
+    assert_true(count_kind(&t.g, SP_EV_GAP, SP_LIVE_GAP_RECONNECT) >= 1);
     /* the book the capture implies: the linear connection's frames, decoded */
     evs all = {0}, lin = {0};
     sp_feed_sink sink = {collect, NULL, &all};
@@ -654,10 +601,10 @@ static void test_bybit_gap(void **state)
         if (nm && strncmp(nm, "spot:", 5) != 0)
             push(&lin, &all.ev[i], 1);
     }
-    expect_same_books(g.ev.ev, g.ev.n, lin.ev, lin.n);
+    expect_same_books(t.g.ev.ev, t.g.ev.n, lin.ev, lin.n);
     free(all.ev);
     free(lin.ev);
-    free(g.ev.ev);
+    free(t.g.ev.ev);
 }
 
 int main(void)

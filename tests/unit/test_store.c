@@ -13,42 +13,17 @@
 #include <stddef.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "store/store_int.h"
 #include "test_store_util.h"
 #include "testalloc.h"
 
-typedef struct fx {
-    char uri[512];
-    char dir[256];
-    sp_store *s;
-    sp_symtab *syms;
-} fx;
+typedef tsu_fx fx;
 
 static int setup(void **state)
 {
-    fx *f = calloc(1, sizeof(*f));
-    if (f == NULL || tsu_fresh_uri("suite", f->uri, sizeof(f->uri), f->dir, sizeof(f->dir)) != 0)
-        return -1;
-    f->syms = tsu_symtab(5);
-    sp_diag d = {0};
-    if (f->syms == NULL || sp_store_open(f->uri, 0, &f->s, &d) != SP_OK) {
-        fprintf(stderr, "open %s: %s\n", f->uri, d.msg);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fx *f = *state;
-    sp_store_close(f->s);
-    sp_symtab_free(f->syms);
-    tsu_cleanup(f->dir);
-    free(f);
-    return 0;
+    *state = tsu_fx_new("suite", NULL, 5);
+    return *state != NULL ? 0 : -1;
 }
 
 static void fill(sp_event *ev, size_t n, uint64_t first, int64_t batch)
@@ -373,21 +348,6 @@ static void test_uri_errors(void **state)
 #endif
 }
 
-/* Run sql on the test database behind f->uri, bypassing the store. */
-static void raw_sql(const fx *f, const char *sql)
-{
-    if (tsu_pg_base() != NULL) {
-#ifdef STAMPEDE_HAVE_PG
-        assert_int_equal(tsu_pg_exec(f->dir, sql), 0);
-#endif
-        return;
-    }
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(f->uri + strlen("sqlite:"), &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
-}
-
 static void test_newer_schema_refused(void **state)
 {
     fx *f = *state;
@@ -397,7 +357,7 @@ static void test_newer_schema_refused(void **state)
     assert_int_equal(sp_store_append(f->s, ev, 4, f->syms, NULL, &d), SP_OK);
     sp_store_close(f->s);
     f->s = NULL;
-    raw_sql(f, "UPDATE schema_version SET version = 99");
+    tsu_raw_sql(f, "UPDATE schema_version SET version = 99");
     assert_int_equal(sp_store_open(f->uri, 0, &f->s, &d), SP_ESCHEMA);
     assert_non_null(strstr(d.msg, "newer"));
     assert_int_equal(sp_store_open(f->uri, SP_STORE_READONLY, &f->s, &d), SP_ESCHEMA);
@@ -405,7 +365,7 @@ static void test_newer_schema_refused(void **state)
     /* back to the current version: the data is intact */
     char back[64];
     snprintf(back, sizeof(back), "UPDATE schema_version SET version = %d", SP_STORE_SCHEMA_VERSION);
-    raw_sql(f, back);
+    tsu_raw_sql(f, back);
     assert_int_equal(sp_store_open(f->uri, 0, &f->s, &d), SP_OK);
     assert_int_equal(count_all(f->s), 4);
 }
@@ -416,15 +376,15 @@ static void test_upgrade_from_v1(void **state)
     sp_store_close(f->s);
     f->s = NULL;
     /* rebuild the database as version 1 wrote it, with one symbol */
-    raw_sql(f, "DROP TABLE liq_minute; DROP TABLE ingest_run; DROP TABLE event;"
-               " DROP TABLE symbol; DROP TABLE schema_version");
+    tsu_raw_sql(f, "DROP TABLE liq_minute; DROP TABLE ingest_run; DROP TABLE event;"
+                   " DROP TABLE symbol; DROP TABLE schema_version");
     const char *v1 = sp__store_sqlite_migration(1);
 #ifdef STAMPEDE_HAVE_PG
     if (tsu_pg_base() != NULL)
         v1 = sp__store_pg_migration(1);
 #endif
-    raw_sql(f, v1);
-    raw_sql(f, "INSERT INTO schema_version VALUES(1); INSERT INTO symbol(name) VALUES('SYM3')");
+    tsu_raw_sql(f, v1);
+    tsu_raw_sql(f, "INSERT INTO schema_version VALUES(1); INSERT INTO symbol(name) VALUES('SYM3')");
     sp_diag d = {0};
     assert_int_equal(sp_store_open(f->uri, SP_STORE_READONLY, &f->s, &d), SP_ESCHEMA);
     assert_non_null(strstr(d.msg, "needs an upgrade"));
@@ -444,23 +404,15 @@ static void test_upgrade_from_v1(void **state)
 
 /* ---- allocation failures -------------------------------------------------- */
 
-typedef struct enomem_ctx {
-    const char *uri;
-    sp_symtab *syms;
-} enomem_ctx;
-
-static sp_err open_append_query(void *ctx)
+/* (opened by tsu_fx_enomem) append, count, query */
+static sp_err append_query(sp_store *s, sp_symtab *syms, void *ctx)
 {
-    enomem_ctx *c = ctx;
-    sp_store *s = NULL;
+    (void)ctx;
     sp_diag d = {0};
-    sp_err rc = sp_store_open(c->uri, 0, &s, &d);
-    if (rc != SP_OK)
-        return rc;
     sp_event ev[16];
     fill(ev, 16, 1000, 3);
     uint64_t n = 0;
-    rc = sp_store_append(s, ev, 16, c->syms, NULL, &d);
+    sp_err rc = sp_store_append(s, ev, 16, syms, NULL, &d);
     if (rc == SP_OK)
         rc = sp_store_count(s, NULL, &n, &d);
     if (rc == SP_OK) {
@@ -468,40 +420,35 @@ static sp_err open_append_query(void *ctx)
         rc = sp_store_query(s, NULL, collect_row, col, &d);
         free(col);
     }
-    sp_store_close(s);
     return rc;
 }
 
 static void test_enomem_open_append_query(void **state)
 {
     fx *f = *state;
-    /* the test allocator must not free blocks allocated before it was installed */
-    sp_store_close(f->s);
-    f->s = NULL;
-    enomem_ctx c = {f->uri, f->syms};
-    uint64_t steps = sp_test_enomem_loop(open_append_query, &c, 200);
-    assert_true(steps > 5);
-    sp_diag d = {0};
-    assert_int_equal(sp_store_open(f->uri, 0, &f->s, &d), SP_OK);
+    assert_true(tsu_fx_enomem(f, append_query, NULL, 200) > 5);
+    assert_non_null(f->s);
     assert_int_equal(count_all(f->s), 16); /* failed attempts stored nothing twice */
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_open_sets_version, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_round_trip_exact, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reappend_is_idempotent, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_natural_keys_keep_distinct_events, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_callback_stops_query, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_symbol_rolls_back_whole_batch, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_symbols_across_handles, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_summary_and_log, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_sets_version, setup, tsu_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_round_trip_exact, setup, tsu_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_reappend_is_idempotent, setup, tsu_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_natural_keys_keep_distinct_events, setup,
+                                        tsu_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_filters, setup, tsu_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_callback_stops_query, setup, tsu_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_symbol_rolls_back_whole_batch, setup,
+                                        tsu_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_symbols_across_handles, setup, tsu_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_summary_and_log, setup, tsu_fx_teardown),
         cmocka_unit_test(test_uri_errors),
-        cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_enomem_open_append_query, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, tsu_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, tsu_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_enomem_open_append_query, setup, tsu_fx_teardown),
     };
     return cmocka_run_group_tests_name(tsu_pg_base() ? "store (postgres)" : "store (sqlite)", tests,
                                        NULL, NULL);

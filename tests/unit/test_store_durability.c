@@ -212,6 +212,8 @@ static void kill_run(const char *uri, int seed)
     fclose(in);
     int status = 0;
     assert_int_equal(waitpid(pid, &status, 0), pid);
+    /* a COMMIT the killed client sent may still land: check once it has (or not) */
+    assert_int_equal(tsu_wait_writers_gone(uri), 0);
     uint64_t present = 0;
     check_store(uri, acked, seed, &present);
 

@@ -1,11 +1,3 @@
-# test_store_durability: kill -9 durability.  Registered by tests/CMakeLists.txt as
-# `test_store` (SQLite); with STAMPEDE_WITH_PG the same executable runs a
-# second time as `test_store_pg` against a real PostgreSQL 15 started by
-# tests/integration/pg_server.sh.
-if(STAMPEDE_WITH_PG)
-  add_test(NAME ${name}_pg
-           COMMAND bash ${PROJECT_SOURCE_DIR}/tests/integration/pg_server.sh run $<TARGET_FILE:${name}>)
-  set_tests_properties(${name}_pg PROPERTIES LABELS integration TIMEOUT 300
-                       ENVIRONMENT "SP_SOURCE_DIR=${PROJECT_SOURCE_DIR};SP_BINARY_DIR=${PROJECT_BINARY_DIR}")
-endif()
-set(SP_TEST_EXTRA_TIMEOUT 120)
+# test_store_durability: kill -9 durability.  Runs on SQLite and, with STAMPEDE_WITH_PG, again
+# as test_store_durability_pg on PostgreSQL (see pg_test.cmake).
+include(${CMAKE_CURRENT_LIST_DIR}/pg_test.cmake)

@@ -17,7 +17,6 @@
 #include <stddef.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "store/store_int.h"
 #include "test_store_util.h"
@@ -30,56 +29,12 @@
 
 static const char *const names[NAMES] = {"BTCUSDT", "ETHUSDT", "BTCUSD_PERP", "ETHUSD_PERP"};
 
-typedef struct fx {
-    char uri[512];
-    char dir[256];
-    sp_store *s;
-    sp_symtab *syms;
-} fx;
+typedef tsu_fx fx;
 
 static int setup(void **state)
 {
-    fx *f = calloc(1, sizeof(*f));
-    if (f == NULL || tsu_fresh_uri("rollup", f->uri, sizeof(f->uri), f->dir, sizeof(f->dir)) != 0)
-        return -1;
-    if (sp_symtab_new(&f->syms) != SP_OK)
-        return -1;
-    for (int i = 0; i < NAMES; i++) {
-        uint32_t id;
-        if (sp_symtab_intern(f->syms, names[i], strlen(names[i]), &id) != SP_OK)
-            return -1;
-    }
-    sp_diag d = {0};
-    if (sp_store_open(f->uri, 0, &f->s, &d) != SP_OK) {
-        fprintf(stderr, "open %s: %s\n", f->uri, d.msg);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fx *f = *state;
-    sp_store_close(f->s);
-    sp_symtab_free(f->syms);
-    tsu_cleanup(f->dir);
-    free(f);
-    return 0;
-}
-
-static void raw_sql(const fx *f, const char *sql)
-{
-    if (tsu_pg_base() != NULL) {
-#ifdef STAMPEDE_HAVE_PG
-        assert_int_equal(tsu_pg_exec(f->dir, sql), 0);
-#endif
-        return;
-    }
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(f->uri + strlen("sqlite:"), &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    *state = tsu_fx_new("rollup", names, NAMES);
+    return *state != NULL ? 0 : -1;
 }
 
 /*
@@ -336,7 +291,7 @@ static void test_upgrade_from_v2_builds_rollup(void **state)
     sp_store_close(f->s);
     f->s = NULL;
     /* make it the database version 2 wrote: migrations 1 and 2, no roll-up table */
-    raw_sql(f, "DROP TABLE liq_minute; UPDATE schema_version SET version = 2");
+    tsu_raw_sql(f, "DROP TABLE liq_minute; UPDATE schema_version SET version = 2");
     sp_diag d = {0};
     assert_int_equal(sp_store_open(f->uri, SP_STORE_READONLY, &f->s, &d), SP_ESCHEMA);
     assert_int_equal(sp_store_open(f->uri, 0, &f->s, &d), SP_OK);
@@ -456,56 +411,42 @@ static void test_overflow_is_flagged_and_callback_stops(void **state)
 
 /* ---- allocation failures -------------------------------------------------- */
 
-typedef struct enomem_ctx {
-    const char *uri;
-    sp_symtab *syms;
-} enomem_ctx;
-
-static sp_err open_append_rollup(void *ctx)
+/* (opened by tsu_fx_enomem) append 600 liquidations, read the roll-up back */
+static sp_err append_rollup(sp_store *s, sp_symtab *syms, void *ctx)
 {
-    enomem_ctx *c = ctx;
-    sp_store *s = NULL;
+    (void)ctx;
     sp_diag d = {0};
-    sp_err rc = sp_store_open(c->uri, 0, &s, &d);
-    if (rc != SP_OK)
-        return rc;
     sp_event ev[600];
     for (size_t i = 0; i < 600; i++)
         ev[i] = liq_event(i, 3);
-    rc = sp_store_append(s, ev, 600, c->syms, NULL, &d);
+    sp_err rc = sp_store_append(s, ev, 600, syms, NULL, &d);
     uint64_t n = 0;
     if (rc == SP_OK)
         rc = sp_store_liq_minutes(s, NULL, count_rows, &n, &d);
     if (rc == SP_OK && n != 600)
         rc = SP_EINVAL;
-    sp_store_close(s);
     return rc;
 }
 
 static void test_enomem_append_rollup(void **state)
 {
     fx *f = *state;
-    sp_store_close(f->s);
-    f->s = NULL;
-    enomem_ctx c = {f->uri, f->syms};
-    uint64_t steps = sp_test_enomem_loop(open_append_rollup, &c, 300);
-    assert_true(steps > 5);
-    sp_diag d = {0};
-    assert_int_equal(sp_store_open(f->uri, 0, &f->s, &d), SP_OK);
+    assert_true(tsu_fx_enomem(f, append_rollup, NULL, 300) > 5);
+    assert_non_null(f->s);
     assert_rollup_matches(f->s); /* no failed attempt left a partial roll-up */
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_rollup_equals_events, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reappend_is_idempotent, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_failed_batch_leaves_no_rollup, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_upgrade_from_v2_builds_rollup, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_filters_and_bounds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollup_equals_events, setup, tsu_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_reappend_is_idempotent, setup, tsu_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_failed_batch_leaves_no_rollup, setup, tsu_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_from_v2_builds_rollup, setup, tsu_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_filters_and_bounds, setup, tsu_fx_teardown),
         cmocka_unit_test_setup_teardown(test_overflow_is_flagged_and_callback_stops, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_enomem_append_rollup, setup, teardown),
+                                        tsu_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_enomem_append_rollup, setup, tsu_fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,32 +1,27 @@
 /*
- * test_store_util.h -- helpers shared by the store tests: a fresh,
- * empty database per test on the backend under test, and deterministic
- * event generators.
- *
- * The backend is chosen by the environment: with SP_TEST_PG_URI set (a
- * libpq URI without a database name, "postgresql://user@127.0.0.1:PORT",
- * set by tests/integration/pg_server.sh) every test gets a new PostgreSQL
- * database on that server; otherwise a new SQLite file in a temp dir.
- * The same test code runs on both: the suite is run twice.
+ * test_store_util.c -- the store test helpers declared in test_store_util.h:
+ * a fresh database per test (SQLite temp file, or a new PostgreSQL database
+ * when SP_TEST_PG_URI is set), the fixture on it, deterministic events and
+ * the liquidation builder and raw SQL on the test database (cmocka asserts).
  */
-#ifndef TEST_STORE_UTIL_H
-#define TEST_STORE_UTIL_H
+#include "test_store_util.h"
 
-#include <stdio.h>
-#include <stdlib.h>
+#include <setjmp.h>
 #include <string.h>
+#include <stdarg.h>
 #include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "testalloc.h"
 
 #ifdef STAMPEDE_HAVE_PG
 #include <libpq-fe.h>
 #endif
 
-#include "stampede/stampede.h"
-
-#define TSU_UNUSED __attribute__((unused))
-
 /* The PostgreSQL server under test, or NULL for SQLite. */
-TSU_UNUSED static const char *tsu_pg_base(void)
+const char *tsu_pg_base(void)
 {
     const char *b = getenv("SP_TEST_PG_URI");
     return b && *b ? b : NULL;
@@ -40,7 +35,7 @@ static void tsu_quiet(void *arg, const char *msg)
 }
 
 /* Run one SQL command on database db of the test server; 0 on success. */
-TSU_UNUSED static int tsu_pg_exec(const char *db, const char *sql)
+int tsu_pg_exec(const char *db, const char *sql)
 {
     char uri[512];
     snprintf(uri, sizeof(uri), "%s/%s", tsu_pg_base(), db);
@@ -62,12 +57,43 @@ TSU_UNUSED static int tsu_pg_exec(const char *db, const char *sql)
 #endif
 
 /*
+ * Wait (at most 20 s) until no session but ours is connected to the store
+ * at uri.  After a writer is killed, PostgreSQL may still be finishing the
+ * COMMIT its backend had received: until that backend ends, two reads can
+ * straddle the commit and disagree.  A no-op for SQLite (the writer is
+ * gone with its process).  0 when idle, -1 on timeout or error.
+ */
+int tsu_wait_writers_gone(const char *uri)
+{
+    if (strncmp(uri, "postgres", 8) != 0)
+        return 0;
+#ifdef STAMPEDE_HAVE_PG
+    PGconn *c = PQconnectdb(uri);
+    int rc = -1;
+    for (int i = 0; i < 2000 && PQstatus(c) == CONNECTION_OK; i++) {
+        PGresult *r = PQexec(c, "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                                "current_database() AND pid <> pg_backend_pid()");
+        int busy = PQresultStatus(r) != PGRES_TUPLES_OK || strcmp(PQgetvalue(r, 0, 0), "0") != 0;
+        PQclear(r);
+        if (!busy) {
+            rc = 0;
+            break;
+        }
+        usleep(10000);
+    }
+    PQfinish(c);
+    return rc;
+#else
+    return -1;
+#endif
+}
+
+/*
  * A URI for a new, empty store named after tag, written to uri.  Returns
  * 0, or -1 (message on stderr) when the backend cannot provide one.
  * dir receives the temp directory for SQLite ("" for PostgreSQL).
  */
-TSU_UNUSED static int tsu_fresh_uri(const char *tag, char *uri, size_t cap, char *dir,
-                                    size_t dircap)
+int tsu_fresh_uri(const char *tag, char *uri, size_t cap, char *dir, size_t dircap)
 {
     static unsigned seq;
     seq++;
@@ -100,7 +126,7 @@ TSU_UNUSED static int tsu_fresh_uri(const char *tag, char *uri, size_t cap, char
 }
 
 /* Remove what tsu_fresh_uri made. */
-TSU_UNUSED static void tsu_cleanup(const char *dir)
+void tsu_cleanup(const char *dir)
 {
     if (dir[0] == '\0')
         return;
@@ -124,7 +150,7 @@ TSU_UNUSED static void tsu_cleanup(const char *dir)
  * funding, one per millisecond from 2026-02-06.  batch is stored in
  * aux[2] of trades so tests can tell which batch a row came from.
  */
-TSU_UNUSED static sp_event tsu_event(uint64_t i, uint32_t nsym, int64_t batch)
+sp_event tsu_event(uint64_t i, uint32_t nsym, int64_t batch)
 {
     sp_event e;
     memset(&e, 0, sizeof(e));
@@ -166,7 +192,7 @@ TSU_UNUSED static sp_event tsu_event(uint64_t i, uint32_t nsym, int64_t batch)
 }
 
 /* A symbol table holding SYM1 .. SYMn (ids 1..n). */
-TSU_UNUSED static sp_symtab *tsu_symtab(uint32_t n)
+sp_symtab *tsu_symtab(uint32_t n)
 {
     sp_symtab *t = NULL;
     if (sp_symtab_new(&t) != SP_OK)
@@ -183,4 +209,109 @@ TSU_UNUSED static sp_symtab *tsu_symtab(uint32_t n)
     return t;
 }
 
+sp_symtab *tsu_symtab_of(const char *const *names, size_t n)
+{
+    sp_symtab *t = NULL;
+    if (sp_symtab_new(&t) != SP_OK)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t id;
+        if (sp_symtab_intern(t, names[i], strlen(names[i]), &id) != SP_OK) {
+            sp_symtab_free(t);
+            return NULL;
+        }
+    }
+    return t;
+}
+
+tsu_fx *tsu_fx_new(const char *tag, const char *const *names, size_t n)
+{
+    tsu_fx *f = calloc(1, sizeof(*f));
+    if (f == NULL || tsu_fresh_uri(tag, f->uri, sizeof(f->uri), f->dir, sizeof(f->dir)) != 0) {
+        free(f);
+        return NULL;
+    }
+    f->syms = names != NULL ? tsu_symtab_of(names, n) : tsu_symtab((uint32_t)n);
+    sp_diag d = {0};
+    if (f->syms == NULL || sp_store_open(f->uri, 0, &f->s, &d) != SP_OK) {
+        fprintf(stderr, "open %s: %s\n", f->uri, d.msg);
+        tsu_fx_free(f);
+        return NULL;
+    }
+    return f;
+}
+
+void tsu_fx_free(tsu_fx *f)
+{
+    if (f == NULL)
+        return;
+    sp_store_close(f->s);
+    sp_symtab_free(f->syms);
+    tsu_cleanup(f->dir);
+    free(f);
+}
+
+int tsu_fx_teardown(void **state)
+{
+    tsu_fx_free(*state);
+    return 0;
+}
+
+void tsu_raw_sql(const tsu_fx *f, const char *sql)
+{
+    if (tsu_pg_base() != NULL) {
+#ifdef STAMPEDE_HAVE_PG
+        assert_int_equal(tsu_pg_exec(f->dir, sql), 0);
 #endif
+        return;
+    }
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->uri + strlen("sqlite:"), &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+typedef struct fx_enomem {
+    const tsu_fx *f;
+    sp_err (*body)(sp_store *s, sp_symtab *syms, void *ctx);
+    void *ctx;
+} fx_enomem;
+
+static sp_err fx_enomem_step(void *ctx)
+{
+    fx_enomem *e = ctx;
+    sp_store *s = NULL;
+    sp_diag d = {0};
+    sp_err rc = sp_store_open(e->f->uri, 0, &s, &d);
+    if (rc != SP_OK)
+        return rc;
+    rc = e->body(s, e->f->syms, e->ctx);
+    sp_store_close(s);
+    return rc;
+}
+
+uint64_t tsu_fx_enomem(tsu_fx *f, sp_err (*body)(sp_store *s, sp_symtab *syms, void *ctx),
+                       void *ctx, uint64_t max_steps)
+{
+    sp_store_close(f->s);
+    f->s = NULL;
+    fx_enomem e = {f, body, ctx};
+    uint64_t steps = sp_test_enomem_loop(fx_enomem_step, &e, max_steps);
+    sp_diag d = {0};
+    if (sp_store_open(f->uri, 0, &f->s, &d) != SP_OK)
+        f->s = NULL;
+    return steps;
+}
+
+sp_event tsu_liq(uint8_t venue, uint32_t sym, int64_t ts, bool sell, int64_t notional)
+{
+    sp_event e;
+    memset(&e, 0, sizeof(e));
+    e.kind = SP_EV_LIQUIDATION;
+    e.venue = venue;
+    e.symbol_id = sym;
+    e.exch_ts_ns = ts;
+    e.flags = sell ? SP_EVF_SELL : 0;
+    e.aux[2] = notional;
+    return e;
+}

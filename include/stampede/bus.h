@@ -150,8 +150,8 @@ typedef struct sp_bus_opts {
     uint32_t batch_events; /* events per published batch (1 .. SP_BUS_BATCH_MAX; 1024) */
     uint32_t max_inflight; /* unacknowledged async publishes at most (default 256) */
     int64_t timeout_ms;    /* connect, API and ack timeout (default 10000) */
-    uint32_t retries;      /* republish attempts of a failed batch (default 20; back-off
-                              50 ms doubling to 1 s between rounds) */
+    uint32_t retries;      /* republish attempts of a failed batch (default 60; back-off
+                              50 ms doubling to 1 s between rounds: about a minute) */
     bool create_streams;   /* create missing streams (default true) */
 } sp_bus_opts;
 

@@ -14,4 +14,15 @@
 /* Default server when the caller gives no URL. */
 #define SP__BUS_DEFAULT_URL "nats://127.0.0.1:4222"
 
+/*
+ * The defaults of sp_bus_opts (bus.h), one list for both builds.  60
+ * republish attempts back off 50 ms doubling to 1 s: about a minute, long
+ * enough to ride out a stream leader election on a loaded cluster (20, about
+ * 16 s, was once too few in CI).
+ */
+#define SP__BUS_OPTS_DEFAULT                        \
+    {                                               \
+        1, 0, 0, 120000, 1024, 256, 10000, 60, true \
+    }
+
 #endif /* STAMPEDE_BUS_INT_H */

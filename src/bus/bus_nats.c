@@ -106,7 +106,7 @@ static sp_err nats_fail(sp_diag *d, natsStatus s, const char *what)
 
 sp_bus_opts sp_bus_opts_default(void)
 {
-    sp_bus_opts o = {1, 0, 0, 120000, 1024, 256, 10000, 20, true};
+    sp_bus_opts o = SP__BUS_OPTS_DEFAULT;
     return o;
 }
 

@@ -377,6 +377,16 @@ static sp_err aggtrades_line(sp__feed_run *r, const char *line, size_t n, uint64
     return aggtrades_line_strict(r, line, n, lineno, d, fatal);
 }
 
+/* Emit e (price, qty, ids and times set) as a trade of the file's symbol. */
+static sp_err emit_trade(sp__feed_run *r, const csv_state *st, sp_event *e, bool buyer_maker)
+{
+    e->kind = SP_EV_TRADE;
+    e->venue = st->venue;
+    e->symbol_id = st->sym;
+    e->flags = buyer_maker ? (uint8_t)(SP_EVF_MAKER | SP_EVF_SELL) : 0;
+    return sp__feed_emit(r, e, 1);
+}
+
 static sp_err aggtrades_line_strict(sp__feed_run *r, const char *line, size_t n, uint64_t lineno,
                                     sp_diag *d, bool *fatal)
 {
@@ -401,11 +411,7 @@ static sp_err aggtrades_line_strict(sp__feed_run *r, const char *line, size_t n,
         (rc = ms_ns(&row, 5, "transact_time", &e.exch_ts_ns, d)) != SP_OK ||
         (rc = want_bool(&row, 6, "is_buyer_maker", &maker, d)) != SP_OK)
         return rc;
-    e.kind = SP_EV_TRADE;
-    e.venue = st->venue;
-    e.symbol_id = st->sym;
-    e.flags = maker ? (uint8_t)(SP_EVF_MAKER | SP_EVF_SELL) : 0;
-    return sp__feed_emit(r, &e, 1);
+    return emit_trade(r, st, &e, maker);
 }
 
 static sp_err trades_line(sp__feed_run *r, const char *line, size_t n, uint64_t lineno, sp_diag *d,
@@ -432,11 +438,7 @@ static sp_err trades_line(sp__feed_run *r, const char *line, size_t n, uint64_t 
         (rc = ms_ns(&row, 4, "time", &e.exch_ts_ns, d)) != SP_OK ||
         (rc = want_bool(&row, 5, "is_buyer_maker", &maker, d)) != SP_OK)
         return rc;
-    e.kind = SP_EV_TRADE;
-    e.venue = st->venue;
-    e.symbol_id = st->sym;
-    e.flags = maker ? (uint8_t)(SP_EVF_MAKER | SP_EVF_SELL) : 0;
-    return sp__feed_emit(r, &e, 1);
+    return emit_trade(r, st, &e, maker);
 }
 
 /* ---- liquidationSnapshot ------------------------------------------------ */
@@ -735,11 +737,7 @@ static sp_err lasota_trade_row(sp__feed_run *r, csv_state *st, const sp__csv_row
         (rc = sp__csv_dec(row, c_qty, "Quantity", SP_EV_QTY_SCALE, &e.qty, d)) != SP_OK ||
         (rc = want_bool(row, c_maker, "IsBuyerMarketMaker", &maker, d)) != SP_OK)
         return rc;
-    e.kind = SP_EV_TRADE;
-    e.venue = st->venue;
-    e.symbol_id = st->sym;
-    e.flags = maker ? (uint8_t)(SP_EVF_MAKER | SP_EVF_SELL) : 0;
-    return sp__feed_emit(r, &e, 1);
+    return emit_trade(r, st, &e, maker);
 }
 
 static sp_err lasota_trades_line(sp__feed_run *r, const char *line, size_t n, uint64_t lineno,

@@ -102,30 +102,11 @@ static sp_err dec_trade(sp__js *s, const sp__jsobj *o, bool agg, sp_symtab *syms
     return SP_OK;
 }
 
-typedef struct depth_ctx {
-    sp__js *s;
-    out_cur *out;
-    sp_event tmpl;
-} depth_ctx;
-
-static sp_err depth_level(void *ctx, int64_t px, int64_t qty, size_t idx)
-{
-    (void)idx;
-    depth_ctx *c = ctx;
-    sp_event *e = next_ev(c->s, c->out);
-    if (e == NULL)
-        return SP_ETOOBIG;
-    *e = c->tmpl;
-    e->px = px;
-    e->qty = qty;
-    return SP_OK;
-}
-
 /* depthUpdate: one DEPTH_UPDATE per level, bids then asks. */
 static sp_err dec_depth(sp__js *s, const sp__jsobj *o, sp_symtab *syms, int64_t lts, out_cur *out)
 {
     sp_err rc;
-    depth_ctx c = {s, out, {0}};
+    sp__level_ctx c = {s, out, {0}};
     int64_t ts, first, final, prev;
     if ((rc = get_sym(s, o, "s", syms, &c.tmpl.symbol_id)) != SP_OK ||
         (rc = get_ts(s, o, "E", &ts)) != SP_OK || (rc = sp__js_int(s, o, "U", &first)) != SP_OK ||
@@ -145,10 +126,10 @@ static sp_err dec_depth(sp__js *s, const sp__jsobj *o, sp_symtab *syms, int64_t 
     c.tmpl.aux[0] = first;
     c.tmpl.aux[1] = final;
     c.tmpl.aux[2] = prev;
-    if ((rc = sp__js_levels(s, b, "b", depth_level, &c)) != SP_OK)
+    if ((rc = sp__js_levels(s, b, "b", sp__put_level, &c)) != SP_OK)
         return rc;
     c.tmpl.flags = SP_EVF_SELL;
-    return sp__js_levels(s, a, "a", depth_level, &c);
+    return sp__js_levels(s, a, "a", sp__put_level, &c);
 }
 
 /* forceOrder: one LIQUIDATION event (Binance "Liquidation Order Streams"). */
@@ -431,25 +412,6 @@ sp_err sp_feed_binance_ws(const char *msg, size_t n, int64_t local_ts_ns, sp_sym
 
 /* ---- REST depth snapshot ----------------------------------------------- */
 
-typedef struct snap_ctx {
-    sp__js *s;
-    out_cur *out;
-    sp_event tmpl;
-} snap_ctx;
-
-static sp_err snap_level(void *ctx, int64_t px, int64_t qty, size_t idx)
-{
-    snap_ctx *c = ctx;
-    sp_event *e = next_ev(c->s, c->out);
-    if (e == NULL)
-        return SP_ETOOBIG;
-    *e = c->tmpl;
-    e->px = px;
-    e->qty = qty;
-    e->aux[1] = (int64_t)idx;
-    return SP_OK;
-}
-
 sp_err sp_feed_binance_depth_snapshot(const char *msg, size_t n, uint32_t symbol_id, sp_venue venue,
                                       int64_t local_ts_ns, sp_event *out, size_t cap, size_t *n_out,
                                       sp_diag *d)
@@ -468,7 +430,7 @@ sp_err sp_feed_binance_depth_snapshot(const char *msg, size_t n, uint32_t symbol
     if (rc != SP_OK)
         return rc;
     out_cur oc = {out, cap, 0};
-    snap_ctx c = {&s, &oc, {0}};
+    sp__level_ctx c = {&s, &oc, {0}};
     int64_t uid, ts = 0;
     if ((rc = sp__js_int(&s, &o, "lastUpdateId", &uid)) != SP_OK)
         return rc;
@@ -486,10 +448,10 @@ sp_err sp_feed_binance_depth_snapshot(const char *msg, size_t n, uint32_t symbol
     c.tmpl.exch_ts_ns = ts;
     c.tmpl.local_ts_ns = local_ts_ns;
     c.tmpl.aux[0] = uid;
-    if ((rc = sp__js_levels(&s, b, "bids", snap_level, &c)) != SP_OK)
+    if ((rc = sp__js_levels(&s, b, "bids", sp__put_level, &c)) != SP_OK)
         return rc;
     c.tmpl.flags = SP_EVF_SNAPSHOT | SP_EVF_SELL;
-    if ((rc = sp__js_levels(&s, a, "asks", snap_level, &c)) != SP_OK)
+    if ((rc = sp__js_levels(&s, a, "asks", sp__put_level, &c)) != SP_OK)
         return rc;
     *n_out = oc.n;
     return SP_OK;

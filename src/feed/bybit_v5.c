@@ -121,26 +121,6 @@ static sp_err sym_field(sp__js *s, const sp_feed_bybit *c, const sp__jsobj *o, c
     return intern(s, c, syms, p, n, key, id);
 }
 
-typedef struct lvl_ctx {
-    sp__js *s;
-    out_cur *out;
-    sp_event tmpl;
-} lvl_ctx;
-
-static sp_err put_level(void *ctx, int64_t px, int64_t qty, size_t idx)
-{
-    lvl_ctx *c = ctx;
-    sp_event *e = next_ev(c->s, c->out);
-    if (e == NULL)
-        return SP_ETOOBIG;
-    *e = c->tmpl;
-    e->px = px;
-    e->qty = qty;
-    if (c->tmpl.kind == SP_EV_BOOK_LEVEL)
-        e->aux[1] = (int64_t)idx;
-    return SP_OK;
-}
-
 static sp_err dec_book(sp__js *s, sp_feed_bybit *c, const sp__jsobj *top, bool snap,
                        sp_symtab *syms, int64_t lts, out_cur *out)
 {
@@ -155,7 +135,7 @@ static sp_err dec_book(sp__js *s, sp_feed_bybit *c, const sp__jsobj *top, bool s
     sp_err rc = sp__js_obj(&in, &d);
     if (rc != SP_OK)
         return rc;
-    lvl_ctx lc = {s, out, {0}};
+    sp__level_ctx lc = {s, out, {0}};
     int64_t ts, u, seq;
     /* cts (matching-engine time) when present, else the push time ts */
     if (sp__js_get(top, "cts") != NULL)
@@ -178,10 +158,10 @@ static sp_err dec_book(sp__js *s, sp_feed_bybit *c, const sp__jsobj *top, bool s
     lc.tmpl.aux[0] = u;
     lc.tmpl.aux[1] = snap ? 0 : u;
     lc.tmpl.aux[2] = seq;
-    if ((rc = sp__js_levels(s, b, "b", put_level, &lc)) != SP_OK)
+    if ((rc = sp__js_levels(s, b, "b", sp__put_level, &lc)) != SP_OK)
         return rc;
     lc.tmpl.flags = (uint8_t)(lc.tmpl.flags | SP_EVF_SELL);
-    return sp__js_levels(s, a, "a", put_level, &lc);
+    return sp__js_levels(s, a, "a", sp__put_level, &lc);
 }
 
 /* Iterate the objects of an array span, calling fn on each. */

@@ -271,4 +271,17 @@ typedef struct sp__out {
 /* The next zeroed event of o stamped with venue, or NULL (SP_ETOOBIG in s) when full. */
 sp_event *sp__next_ev(sp__js *s, sp__out *o, uint8_t venue);
 
+/* Where sp__put_level writes the levels of one book message. */
+typedef struct sp__level_ctx {
+    sp__js *s;     /* the message (errors) */
+    sp__out *out;  /* the caller's events */
+    sp_event tmpl; /* every field but px, qty (and aux1 of a BOOK_LEVEL) */
+} sp__level_ctx;
+
+/*
+ * An sp__js_level_fn over an sp__level_ctx: one event per level, a copy of
+ * tmpl with px and qty, and for BOOK_LEVEL the level index in aux1.
+ */
+sp_err sp__put_level(void *ctx, int64_t px, int64_t qty, size_t idx);
+
 #endif /* SP_FEED_INT_H */

@@ -621,3 +621,17 @@ sp_event *sp__next_ev(sp__js *s, sp__out *o, uint8_t venue)
     e->venue = venue;
     return e;
 }
+
+sp_err sp__put_level(void *ctx, int64_t px, int64_t qty, size_t idx)
+{
+    sp__level_ctx *c = ctx;
+    sp_event *e = sp__next_ev(c->s, c->out, c->tmpl.venue);
+    if (e == NULL)
+        return SP_ETOOBIG;
+    *e = c->tmpl;
+    e->px = px;
+    e->qty = qty;
+    if (c->tmpl.kind == SP_EV_BOOK_LEVEL)
+        e->aux[1] = (int64_t)idx;
+    return SP_OK;
+}

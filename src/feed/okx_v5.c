@@ -198,28 +198,9 @@ static sp_err one_liq(msgctx *m, const sp__jsobj *o)
     return rc;
 }
 
-typedef struct lvl_ctx {
-    msgctx *m;
-    sp_event tmpl;
-} lvl_ctx;
-
-static sp_err put_level(void *ctx, int64_t px, int64_t qty, size_t idx)
-{
-    lvl_ctx *c = ctx;
-    sp_event *e = next_ev(c->m->s, c->m->out);
-    if (e == NULL)
-        return SP_ETOOBIG;
-    *e = c->tmpl;
-    e->px = px;
-    e->qty = qty;
-    if (c->tmpl.kind == SP_EV_BOOK_LEVEL)
-        e->aux[1] = (int64_t)idx;
-    return SP_OK;
-}
-
 static sp_err one_book(msgctx *m, const sp__jsobj *o)
 {
-    lvl_ctx c = {m, {0}};
+    sp__level_ctx c = {m->s, m->out, {0}};
     int64_t ts, seq = 0, prev = -1, cks = 0;
     sp_err rc;
     if ((rc = sym_of(m, o, &c.tmpl.symbol_id)) != SP_OK ||
@@ -249,10 +230,10 @@ static sp_err one_book(msgctx *m, const sp__jsobj *o)
         c.tmpl.aux[1] = seq;
     }
     c.tmpl.aux[2] = cks;
-    if ((rc = sp__js_levels(m->s, b, "bids", put_level, &c)) != SP_OK)
+    if ((rc = sp__js_levels(m->s, b, "bids", sp__put_level, &c)) != SP_OK)
         return rc;
     c.tmpl.flags = (uint8_t)(c.tmpl.flags | SP_EVF_SELL);
-    return sp__js_levels(m->s, a, "asks", put_level, &c);
+    return sp__js_levels(m->s, a, "asks", sp__put_level, &c);
 }
 
 static sp_err one_funding(msgctx *m, const sp__jsobj *o)

@@ -63,16 +63,13 @@ stop() {
 trap stop EXIT
 trap 'exit 130' INT TERM
 
-port_free() {
-    ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
+. "$(dirname "$0")/ports.sh"
 
 # Three distinct free ports per node: client, cluster, monitoring.
 pick() {
     local p
     while :; do
-        p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-        port_free "$p" || continue
+        p=$(sp_pick_port)
         case " ${used:-} " in *" $p "*) continue ;; esac
         used="${used:-} $p"
         echo "$p"

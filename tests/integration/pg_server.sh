@@ -62,14 +62,11 @@ trap 'exit 130' INT TERM
     die "initdb failed"
 }
 
-port_free() {
-    ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
+. "$(dirname "$0")/ports.sh"
 
 started=
 for attempt in 1 2 3 4 5; do
-    port=$((20000 + (RANDOM * 32768 + RANDOM + $$) % 40000))
-    port_free "$port" || continue
+    port=$(sp_pick_port)
     if "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
         -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=${SP_PG_FSYNC:-on} -c max_connections=50 ${SP_PG_OPTS:-}" \
         start >/dev/null 2>&1; then

@@ -102,5 +102,13 @@ for _ in $(seq 1 600); do
     curl -fsS --max-time 1 "$(cat "$nd/n$victim.mon")/healthz" >/dev/null 2>&1 && break
     sleep 0.1
 done
-curl -fsS --max-time 2 "$(cat "$nd/n$victim.mon")/healthz" >/dev/null || fail "restarted node n$victim is not healthy"
+if ! curl -fsS --max-time 2 "$(cat "$nd/n$victim.mon")/healthz" >/dev/null; then
+    if kill -0 "$(cat "$nd/n$victim.pid" 2>/dev/null || echo 0)" 2>/dev/null; then
+        echo "n$victim is running but /healthz does not answer 200; its log ends:"
+    else
+        echo "n$victim is not running; its log ends:"
+    fi
+    tail -n 15 "$nd/n$victim.log" || true
+    fail "restarted node n$victim is not healthy"
+fi
 echo "PASS: stream leader n$victim killed mid-publish; $want_n events in PostgreSQL exactly once (digest $want_d); retried $(json "$work/pub.json" retried) batches, $(json "$work/pub.json" duplicates) server-side duplicates"

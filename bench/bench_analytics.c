@@ -321,7 +321,9 @@ static int pg_phases(uint64_t n)
 
 int main(int argc, char **argv)
 {
-    uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 10000000ull;
+    bench_help(NAME, "[EVENTS (default 10000000)] [DIR for the SQLite file (default /tmp)]", argc,
+               argv);
+    uint64_t n = bench_arg_count(NAME, argc, argv, 1, 10000000ull, 1, 1000000000ull);
     const char *dir = argc > 2 ? argv[2] : "/tmp";
     char path[512], uri[600];
     snprintf(path, sizeof(path), "%s/bench_analytics_%d.db", dir, (int)getpid());

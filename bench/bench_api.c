@@ -143,6 +143,7 @@ static bool wrk(int port, const char *path, double *rps, double *p50, double *p9
 
 int main(int argc, char **argv)
 {
+    bench_help(NAME, "[STAMPEDE_BIN (default stampede)] [DB (default bench-api.db)]", argc, argv);
     const char *cli = argc > 1 ? argv[1] : "stampede";
     const char *db = argc > 2 ? argv[2] : "bench-api.db";
     int rounds = getenv("SP_BENCH_ROUNDS") ? atoi(getenv("SP_BENCH_ROUNDS")) : BENCH_RUNS;

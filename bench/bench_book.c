@@ -19,8 +19,11 @@
  *               ~10 ns rdtscp pair;
  *   callgrind   --mode ir: one replay only, for
  *               valgrind --tool=callgrind --toggle-collect=sp_book_w1_run
- *               (Ir / op = collected Ir / ops).
- * Usage: bench_book [--ops N] [--runs R] [--mode all|tput|lat|ir] [--kind fast|ref]
+ *               (Ir / op = collected Ir / ops);
+ *   solo        --mode solo: R timed replays of --kind only (no reference
+ *               runs in between), for A/B runs of two builds alternated
+ *               by the caller.
+ * Usage: bench_book [--ops N] [--runs R] [--mode all|tput|lat|ir|solo] [--kind fast|ref]
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -32,6 +35,8 @@
 
 #include "stampede/alloc.h"
 #include "stampede/book.h"
+
+#include "bench.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
@@ -187,6 +192,31 @@ static int run_throughput(const sp_book_w1_rec *w, size_t n, int runs)
     return bad;
 }
 
+/* R replays of one kind: median / min / max M ops/s by wall and by thread CPU time. */
+static int run_solo(const sp_book_w1_rec *w, size_t n, int runs, sp_book_kind kind)
+{
+    double *t = calloc((size_t)runs, sizeof(double)), *c = calloc((size_t)runs, sizeof(double));
+    int bad = 0;
+    uint64_t h = 0;
+    for (int i = 0; i < runs; i++) {
+        sp_book_w1_stats st;
+        size_t rest;
+        t[i] = replay(kind, w, n, &st, &h, &rest, &c[i]);
+        bad |= verify("solo", n, &st, rest);
+    }
+    qsort(t, (size_t)runs, sizeof(double), cmp_d);
+    qsort(c, (size_t)runs, sizeof(double), cmp_d);
+    int m = runs / 2;
+    printf("solo %s: wall median %.2f M ops/s (min %.2f, max %.2f); thread CPU median %.2f M ops/s "
+           "(min %.2f, max %.2f) over %d runs; state hash %016" PRIx64 "\n",
+           kind == SP_BOOK_FAST ? "fast" : "ref", (double)n / t[m] / 1e6,
+           (double)n / t[runs - 1] / 1e6, (double)n / t[0] / 1e6, (double)n / c[m] / 1e6,
+           (double)n / c[runs - 1] / 1e6, (double)n / c[0] / 1e6, runs, h);
+    free(t);
+    free(c);
+    return bad;
+}
+
 static int run_latency(const sp_book_w1_rec *w, size_t n, sp_book_kind kind)
 {
 #ifdef HAVE_RDTSCP
@@ -241,6 +271,8 @@ int main(int argc, char **argv)
     int runs = 5;
     const char *mode = "all";
     sp_book_kind kind = SP_BOOK_FAST;
+    bench_help("bench_book", "[--ops N] [--runs R] [--mode all|tput|lat|ir|solo] [--kind fast|ref]",
+               argc, argv);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--ops") && i + 1 < argc)
             n = (size_t)strtoull(argv[++i], NULL, 10);
@@ -251,7 +283,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--kind") && i + 1 < argc)
             kind = !strcmp(argv[++i], "ref") ? SP_BOOK_REF : SP_BOOK_FAST;
         else {
-            fprintf(stderr, "usage: bench_book [--ops N] [--runs R] [--mode all|tput|lat|ir] "
+            fprintf(stderr, "usage: bench_book [--ops N] [--runs R] [--mode all|tput|lat|ir|solo] "
                             "[--kind fast|ref]\n");
             return 2;
         }
@@ -289,6 +321,8 @@ int main(int argc, char **argv)
                kind == SP_BOOK_FAST ? "fast" : "ref", st.fills, n);
         sp_book_free(b);
     }
+    if (!strcmp(mode, "solo"))
+        bad |= run_solo(w, n, runs, kind);
     if (!strcmp(mode, "all") || !strcmp(mode, "tput"))
         bad |= run_throughput(w, n, runs);
     if (!strcmp(mode, "all") || !strcmp(mode, "lat"))

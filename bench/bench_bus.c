@@ -222,6 +222,7 @@ int main(int argc, char **argv)
 {
     const char *u1 = getenv("SP_BENCH_NATS_1"), *u3 = getenv("SP_BENCH_NATS_3");
     const char *pg = getenv("SP_TEST_PG_URI");
+    bench_help("bench_bus", "STAMPEDE_BIN", argc, argv);
     if (argc < 2) {
         fprintf(stderr, "usage: bench_bus STAMPEDE_BIN\n");
         return 2;

@@ -79,9 +79,8 @@ static void one_shock(const char *label, const sp_sim_pop *p, const sp_sim_marke
 
 int main(int argc, char **argv)
 {
-    uint32_t k = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 100;
-    if (k == 0)
-        k = 100;
+    bench_help(NAME, "[SCENARIOS (default 100)]", argc, argv);
+    uint32_t k = (uint32_t)bench_arg_count(NAME, argc, argv, 1, 100, 1, 1000000);
     sp_diag d;
     sp_diag_clear(&d);
     sp_sim_bar *bars;

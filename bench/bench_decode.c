@@ -507,8 +507,11 @@ static void csv_part(size_t rows)
 
 int main(int argc, char **argv)
 {
-    size_t jn = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
-    size_t cn = argc > 2 ? strtoull(argv[2], NULL, 10) : 10000000;
+    bench_help("bench_decode",
+               "[JSON_MESSAGES (default 1000000)] [CSV_ROWS (default 10000000)]; 0 skips a part",
+               argc, argv);
+    size_t jn = (size_t)bench_arg_count("bench_decode", argc, argv, 1, 1000000, 0, 100000000);
+    size_t cn = (size_t)bench_arg_count("bench_decode", argc, argv, 2, 10000000, 0, 1000000000);
     if (jn > 0)
         json_part(jn);
     if (cn > 0)

@@ -199,8 +199,13 @@ static int cmp_d(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-    uint32_t naccts = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 1000000;
-    size_t nmarks = argc > 2 ? (size_t)strtoul(argv[2], NULL, 10) : 40;
+    bench_help(NAME, "[TRADERS (default 1000000)] [MARKS (default 40)] [index-only]", argc, argv);
+    uint32_t naccts = (uint32_t)bench_arg_count(NAME, argc, argv, 1, 1000000, 1, 100000000);
+    size_t nmarks = (size_t)bench_arg_count(NAME, argc, argv, 2, 40, 1, 1000000);
+    if (argc > 3 && strcmp(argv[3], "index-only") != 0) {
+        fprintf(stderr, NAME ": argument 3: '%s' is not index-only (--help)\n", argv[3]);
+        return 2;
+    }
     make_instrument();
     world w;
     build_world(&w, naccts, nmarks);
@@ -213,7 +218,7 @@ int main(int argc, char **argv)
     double ts[2];
     uint64_t orders;
     /* "index-only" as a third argument skips the naive engine (for profiling) */
-    bool naive_too = !(argc > 3 && strcmp(argv[3], "index-only") == 0);
+    bool naive_too = argc <= 3;
     sp_engine *ix = make_engine(naccts, false), *nv = make_engine(naccts, true);
     uint64_t rej = run_setup(ix, &w, &ts[0], &orders);
     ts[1] = 0;

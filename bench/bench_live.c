@@ -234,6 +234,7 @@ static double run_base(const frames *fr, uint64_t *stored)
 
 int main(int argc, char **argv)
 {
+    bench_help(NAME, "[DIR for the SQLite stores (default /tmp)]", argc, argv);
     if (argc > 1)
         dir = argv[1];
     frames fr;

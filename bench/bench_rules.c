@@ -166,8 +166,8 @@ static uint64_t run_ld(size_t *differ)
 
 int main(int argc, char **argv)
 {
-    if (argc > 1)
-        N = (size_t)strtoull(argv[1], NULL, 10);
+    bench_help(NAME, "[POSITIONS (default 10000000)]", argc, argv);
+    N = (size_t)bench_arg_count(NAME, argc, argv, 1, N, 1, 1000000000);
     sp_rules_db *db;
     sp_diag d;
     sp_diag_clear(&d);

@@ -37,6 +37,8 @@
 
 #include "stampede/stampede.h"
 
+#include "bench.h"
+
 #define BATCH 65536
 #define NSYM  16
 
@@ -357,10 +359,10 @@ static double pg_insert_baseline(const char *base, uint64_t n)
 
 int main(int argc, char **argv)
 {
-    uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 10000000ull;
+    bench_help("bench_store",
+               "[EVENTS (default 10000000)] [DIR for the store files (default /tmp)]", argc, argv);
+    uint64_t n = bench_arg_count("bench_store", argc, argv, 1, 10000000ull, 1, 1000000000ull);
     const char *dir = argc > 2 ? argv[2] : "/tmp";
-    if (n == 0)
-        n = 1;
     sp_symtab *syms = symtab();
     char path[512], uri[600];
     snprintf(path, sizeof(path), "%s/bench_store_%d.db", dir, (int)getpid());

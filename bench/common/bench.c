@@ -1,7 +1,9 @@
 /* bench.c -- the shared harness of bench/ (see bench.h). */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "bench.h"
@@ -61,4 +63,31 @@ void bench_ratio(const char *name, const char *what, bench_stats ours, bench_sta
 void bench_sink(uint64_t v)
 {
     bench_sink_value += v;
+}
+
+void bench_help(const char *name, const char *usage, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            printf("usage: %s %s\n", name, usage);
+            exit(0);
+        }
+    }
+}
+
+uint64_t bench_arg_count(const char *name, int argc, char **argv, int i, uint64_t def, uint64_t min,
+                         uint64_t max)
+{
+    if (i >= argc)
+        return def;
+    const char *s = argv[i];
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = s[0] >= '0' && s[0] <= '9' ? strtoull(s, &end, 10) : 0;
+    if (end == NULL || *end != '\0' || errno != 0 || v < min || v > max) {
+        fprintf(stderr, "%s: argument %d: '%s' is not a count in [%llu, %llu] (--help)\n", name, i,
+                s, (unsigned long long)min, (unsigned long long)max);
+        exit(2);
+    }
+    return (uint64_t)v;
 }

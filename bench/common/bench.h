@@ -42,6 +42,17 @@ void bench_line(const char *name, const char *what, bench_stats s, double items,
 /* Print "name: ratio what: R x" where R = base_median / ours_median (> 1: we are faster). */
 void bench_ratio(const char *name, const char *what, bench_stats ours, bench_stats base);
 
+/*
+ * The command line.  bench_help() prints "usage: NAME USAGE" and exits 0 when any
+ * argument is -h or --help; call it first.  bench_arg_count() reads positional
+ * argument i (argv[i]) as an unsigned decimal in [min, max], returns def when it is
+ * absent, and on anything else ("", "abc", "-1", "1e6", out of range) prints what
+ * and where on stderr and exits 2.
+ */
+void bench_help(const char *name, const char *usage, int argc, char **argv);
+uint64_t bench_arg_count(const char *name, int argc, char **argv, int i, uint64_t def, uint64_t min,
+                         uint64_t max);
+
 /* Keep a value alive so the optimiser cannot drop the work that made it. */
 void bench_sink(uint64_t v);
 

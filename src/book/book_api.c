@@ -161,6 +161,35 @@ static uint16_t order_reason(const sp_book *b, const sp_book_order *o)
     return 0;
 }
 
+/* sp_book_add with a result the caller does not want (out of line: it needs a frame). */
+static __attribute__((noinline)) sp_err add_scratch(sp_book *b, const sp_book_order *o)
+{
+    sp_book_result scratch;
+    return sp_book_add(b, o, &scratch);
+}
+
+/* A valid market order: no price, never rests, so GTC means IOC (out of line: a copy). */
+static __attribute__((noinline)) sp_err add_market(sp_book *b, const sp_book_order *o,
+                                                   sp_book_result *res)
+{
+    sp_book_order m = *o;
+    m.px = 0;
+    if (m.tif == SP_TIF_GTC)
+        m.tif = SP_TIF_IOC;
+    return b->ops->add(b, &m, res);
+}
+
+/* The order failed the quick checks: reject it with its reason, unless it is valid after all. */
+static __attribute__((noinline)) sp_err add_invalid(sp_book *b, const sp_book_order *o,
+                                                    sp_book_result *res)
+{
+    uint16_t r = order_reason(b, o);
+    if (r == 0)
+        return o->type == SP_ORD_MARKET ? add_market(b, o, res) : b->ops->add(b, o, res);
+    sp__book_reject(b, o->id, o->side, o->px, o->qty, r, res);
+    return SP_OK;
+}
+
 /*
  * Validate a new order without book state (1001-1003, 1006, 1007) and hand
  * it to the implementation, which does the stateful checks and matching.
@@ -169,11 +198,10 @@ static uint16_t order_reason(const sp_book *b, const sp_book_order *o)
  */
 sp_err sp_book_add(sp_book *b, const sp_book_order *o, sp_book_result *res)
 {
-    sp_book_result scratch;
     if (!b || !o)
         return SP_EINVAL;
-    if (!res)
-        res = &scratch;
+    if (SP_UNLIKELY(!res))
+        return add_scratch(b, o);
     /* The common valid order passes a few unsigned range checks; the reason only when needed. */
     const sp_book_config *c = &b->cfg;
     bool ok =
@@ -181,38 +209,39 @@ sp_err sp_book_add(sp_book *b, const sp_book_order *o, sp_book_result *res)
         (uint64_t)o->qty - 1 < (uint64_t)c->qty_max_lots &&
         (o->type == SP_ORD_MARKET || (uint64_t)o->px - (uint64_t)c->px_min_ticks <=
                                          (uint64_t)c->px_max_ticks - (uint64_t)c->px_min_ticks);
-    uint16_t r = ok ? 0 : order_reason(b, o);
-    if (SP_UNLIKELY(r != 0)) {
-        sp__book_reject(b, o->id, o->side, o->px, o->qty, r, res);
-        return SP_OK;
-    }
-    if (o->type == SP_ORD_MARKET) {
-        /* A market order has no price and never rests: GTC means IOC. */
-        sp_book_order m = *o;
-        m.px = 0;
-        if (m.tif == SP_TIF_GTC)
-            m.tif = SP_TIF_IOC;
-        b->ops->add(b, &m, res);
-        return SP_OK;
-    }
-    b->ops->add(b, o, res);
+    if (SP_UNLIKELY(!ok))
+        return add_invalid(b, o, res);
+    if (o->type == SP_ORD_MARKET)
+        return add_market(b, o, res);
+    /* A tail call, and every rare case out of line: sp_book_add keeps no frame
+     * (with one it cost 41 Ir per add on W1 1 M, without 31; callgrind). */
+    return b->ops->add(b, o, res);
+}
+
+/* A cancel of id 0: loaded depth is not cancellable (1007); out of line, it builds an event. */
+static __attribute__((noinline)) sp_err cancel_zero(sp_book *b, sp_book_result *res)
+{
+    sp__book_reject(b, 0, 0, 0, 0, SP_BREASON_ZERO_ID, res);
     return SP_OK;
+}
+
+/* sp_book_cancel with a result the caller does not want. */
+static __attribute__((noinline)) sp_err cancel_scratch(sp_book *b, uint64_t id)
+{
+    sp_book_result scratch;
+    return sp_book_cancel(b, id, &scratch);
 }
 
 /* Cancel by id; id 0 names loaded depth, which only sp_book_set_level may remove (1007). */
 sp_err sp_book_cancel(sp_book *b, uint64_t id, sp_book_result *res)
 {
-    sp_book_result scratch;
     if (!b)
         return SP_EINVAL;
-    if (!res)
-        res = &scratch;
-    if (id == 0) {
-        sp__book_reject(b, id, 0, 0, 0, SP_BREASON_ZERO_ID, res);
-        return SP_OK;
-    }
-    b->ops->cancel(b, id, res);
-    return SP_OK;
+    if (SP_UNLIKELY(!res))
+        return cancel_scratch(b, id);
+    if (SP_UNLIKELY(id == 0))
+        return cancel_zero(b, res);
+    return b->ops->cancel(b, id, res);
 }
 
 /* Validate the new quantity and price statelessly, then let the implementation amend. */

@@ -15,8 +15,10 @@
 
 typedef struct sp_book_ops {
     void (*destroy)(sp_book *b);
-    void (*add)(sp_book *b, const sp_book_order *o, sp_book_result *res);
-    void (*cancel)(sp_book *b, uint64_t id, sp_book_result *res);
+    /* add and cancel always return SP_OK: the value lets sp_book_add / sp_book_cancel
+     * end in a tail call (no frame of their own on the hot path). */
+    sp_err (*add)(sp_book *b, const sp_book_order *o, sp_book_result *res);
+    sp_err (*cancel)(sp_book *b, uint64_t id, sp_book_result *res);
     void (*amend)(sp_book *b, uint64_t id, bool keep_px, int64_t px, int64_t qty,
                   sp_book_result *res);
     sp_err (*set_level)(sp_book *b, sp_side side, int64_t px, int64_t qty);

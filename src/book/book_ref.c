@@ -644,9 +644,22 @@ static void ref_destroy(sp_book *b)
     sp_free(r);
 }
 
+/* The operations table's add / cancel, which return SP_OK (book_int.h). */
+static sp_err ref_add_op(sp_book *b, const sp_book_order *o, sp_book_result *res)
+{
+    ref_add(b, o, res);
+    return SP_OK;
+}
+
+static sp_err ref_cancel_op(sp_book *b, uint64_t id, sp_book_result *res)
+{
+    ref_cancel(b, id, res);
+    return SP_OK;
+}
+
 static const sp_book_ops ref_ops = {
-    ref_destroy, ref_add, ref_cancel, ref_amend, ref_set_level, ref_clear,
-    ref_count,   ref_get, ref_walk,   ref_best,  ref_next,      ref_check,
+    ref_destroy, ref_add_op, ref_cancel_op, ref_amend, ref_set_level, ref_clear,
+    ref_count,   ref_get,    ref_walk,      ref_best,  ref_next,      ref_check,
 };
 
 /* An empty reference book with a small id table; everything else grows on demand. */

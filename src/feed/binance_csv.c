@@ -28,6 +28,7 @@
  */
 #include <string.h>
 
+#include "feed/fastnum.h"
 #include "feed/feed_int.h"
 #include "stampede/fixed.h"
 #include "stampede/hash.h"
@@ -306,30 +307,46 @@ static sp_err spot_klines_end(sp__feed_run *r, sp_diag *d)
 static sp_err aggtrades_line_strict(sp__feed_run *r, const char *line, size_t n, uint64_t lineno,
                                     sp_diag *d, bool *fatal);
 
-/* An unsigned integer of 1..18 digits ending at `stop` (or the end); advances *i. */
-static bool fast_uint(const char *p, size_t n, size_t *i, char stop, int64_t *out)
+/*
+ * An unsigned integer of 1..18 digits ending at `stop` (or the end); advances
+ * *i.  The digits go through sp__digits (fastnum.h, 8 at a time): ids and
+ * times are 10-13 digits, and the byte loop cost ~5 Ir a digit (callgrind).
+ */
+SP__HOT bool fast_uint(const char *p, size_t n, size_t *i, char stop, int64_t *out)
 {
-    size_t k = *i, st = k;
-    int64_t acc = 0;
-    while (k < n && (unsigned)(p[k] - '0') < 10u && k - st < 18)
-        acc = acc * 10 + (p[k++] - '0');
-    if (k == st || (k < n ? p[k] != stop : stop != '\0'))
+    uint64_t v;
+    size_t nd = sp__digits(p + *i, p + n, &v), k = *i + nd;
+    if (nd == 0 || nd > 18 || (k < n ? p[k] != stop : stop != '\0'))
         return false;
-    *out = acc;
+    *out = (int64_t)v;
     *i = k + (k < n);
     return true;
 }
 
-/* A decimal field ending at ',' through sp__dec_fast; advances *i. */
-static bool fast_dec(const char *p, size_t n, size_t *i, unsigned scale, int64_t *out)
+/*
+ * A non-negative decimal field ending at ',' with sp__dec_fast's rules
+ * (1 <= integer digits <= 18 - scale, 1 <= places <= scale), in one pass
+ * instead of memchr + sp__dec_fast; advances *i.
+ */
+SP__HOT bool fast_dec(const char *p, size_t n, size_t *i, unsigned scale, int64_t *out)
 {
-    const char *c = memchr(p + *i, ',', n - *i);
-    if (c == NULL)
+    const char *s = p + *i, *end = p + n;
+    uint64_t iv, fv = 0;
+    size_t idig = sp__digits(s, end, &iv), fdig = 0;
+    if (idig == 0 || idig + scale > 18)
         return false;
-    size_t e = (size_t)(c - p);
-    if (!sp__dec_fast(p + *i, e - *i, scale, out) || p[*i] == '-')
+    s += idig;
+    if (s < end && *s == '.') {
+        s++;
+        fdig = sp__digits(s, end, &fv);
+        if (fdig == 0 || fdig > scale)
+            return false;
+        s += fdig;
+    }
+    if (s >= end || *s != ',')
         return false;
-    *i = e + 1;
+    *out = (int64_t)((iv * sp__pow10_u64[fdig] + fv) * sp__pow10_u64[scale - fdig]);
+    *i = (size_t)(s - p) + 1;
     return true;
 }
 
@@ -348,7 +365,7 @@ static bool fast_aggtrade(const char *p, size_t n, sp_event *e)
     if (!fast_uint(p, n, &i, ',', &e->aux[0]) || !fast_dec(p, n, &i, SP_EV_PX_SCALE, &e->px) ||
         !fast_dec(p, n, &i, SP_EV_QTY_SCALE, &e->qty) || !fast_uint(p, n, &i, ',', &e->aux[1]) ||
         !fast_uint(p, n, &i, ',', &e->aux[2]) || !fast_uint(p, n, &i, ',', &ms) ||
-        ms > 100000000000000LL)
+        ms > INT64_MAX / 1000000) /* ms_ns's range at the ms scale (1e14 let ms * 1e6 overflow) */
         return false;
     e->exch_ts_ns = ms * 1000000;
     size_t rest = n - i;

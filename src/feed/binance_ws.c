@@ -87,18 +87,9 @@ static sp_err dec_trade(sp__js *s, const sp__jsobj *o, bool agg, sp_symtab *syms
     sp_event *e = next_ev(s, out);
     if (e == NULL)
         return SP_ETOOBIG;
-    e->kind = SP_EV_TRADE;
-    e->venue = SP_VENUE_BINANCE_UM;
+    sp__binance_trade_ev(e, ts, px, qty, id, first, last, maker);
     e->symbol_id = sym;
-    e->exch_ts_ns = ts;
     e->local_ts_ns = lts;
-    e->px = px;
-    e->qty = qty;
-    e->aux[0] = id;
-    e->aux[1] = first;
-    e->aux[2] = last;
-    /* "m": the buyer is the maker, so the aggressor sold */
-    e->flags = maker ? (uint8_t)(SP_EVF_MAKER | SP_EVF_SELL) : 0;
     return SP_OK;
 }
 
@@ -168,17 +159,9 @@ static sp_err dec_force(sp__js *s, const sp__jsobj *o, sp_symtab *syms, int64_t 
     sp_event *e = next_ev(s, out);
     if (e == NULL)
         return SP_ETOOBIG;
-    e->kind = SP_EV_LIQUIDATION;
-    e->venue = SP_VENUE_BINANCE_UM;
-    e->flags = sell ? SP_EVF_SELL : 0;
+    sp__binance_liq_ev(e, ts, sell, px, qty, avg, filled, notional);
     e->symbol_id = sym;
-    e->exch_ts_ns = ts;
     e->local_ts_ns = lts;
-    e->px = px;
-    e->qty = qty;
-    e->aux[0] = avg;
-    e->aux[1] = filled;
-    e->aux[2] = notional;
     return SP_OK;
 }
 
@@ -345,6 +328,20 @@ static sp_err dec_array(sp__js *s, const sp__jsf *f, sp_symtab *syms, int64_t lt
 
 sp_err sp_feed_binance_ws(const char *msg, size_t n, int64_t local_ts_ns, sp_symtab *syms,
                           sp_event *out, size_t cap, size_t *n_out, sp_diag *d)
+{
+    *n_out = 0;
+    if (n > SP_MSG_MAX)
+        return sp_diag_set(d, SP_ETOOBIG, "message of %zu bytes is longer than %u", n,
+                           (unsigned)SP_MSG_MAX);
+    /* aggTrade / forceOrder exactly as Binance lays them out: binance_fast.c */
+    sp_err rc;
+    if (sp__binance_ws_fast(msg, n, local_ts_ns, syms, out, cap, n_out, d, &rc))
+        return rc;
+    return sp__binance_ws_general(msg, n, local_ts_ns, syms, out, cap, n_out, d);
+}
+
+sp_err sp__binance_ws_general(const char *msg, size_t n, int64_t local_ts_ns, sp_symtab *syms,
+                              sp_event *out, size_t cap, size_t *n_out, sp_diag *d)
 {
     *n_out = 0;
     if (n > SP_MSG_MAX)

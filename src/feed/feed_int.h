@@ -82,6 +82,9 @@ typedef struct sp__js {
 
 void sp__js_init(sp__js *s, const char *msg, size_t n, sp_diag *d);
 
+/* 1 for the bytes that end the plain run of a JSON string: '"', '\\' and 0x00-0x1f. */
+extern const unsigned char sp__js_str_special[256];
+
 /*
  * The nested object of member key as a table: the child table when the
  * parent parsed it in its pass, else parsed now into *scratch.  OUT: *out.
@@ -148,6 +151,57 @@ void sp__js_sub(const sp__js *parent, const sp__jsf *f, sp__js *sub);
 typedef sp_err (*sp__js_level_fn)(void *ctx, int64_t px, int64_t qty, size_t idx);
 sp_err sp__js_levels(sp__js *s, const sp__jsf *arr, const char *field, sp__js_level_fn fn,
                      void *ctx);
+
+/*
+ * The fixed-layout fast path of sp_feed_binance_ws (binance_fast.c): Binance
+ * aggTrade / forceOrder bytes in the documented key order, compact, bare or
+ * in the combined-stream wrapper.  Returns false when the message is not
+ * exactly of that shape (nothing written, no symbol interned: the caller
+ * runs the general decoder).  Returns true when it decided: *rc is SP_OK
+ * with out[0] filled and *n_out = 1, or the error the general decoder
+ * gives for that message (only interning the symbol can fail, d filled).
+ * Needs cap >= 1 (else false).
+ */
+bool sp__binance_ws_fast(const char *msg, size_t n, int64_t local_ts_ns, sp_symtab *syms,
+                         sp_event *out, size_t cap, size_t *n_out, sp_diag *d, sp_err *rc);
+
+/*
+ * The one event of a Binance aggTrade/trade and of a forceOrder, written by
+ * both the general decoder and the fast path (so the two cannot drift):
+ * every field but symbol_id and local_ts_ns, which the caller sets.
+ * "m" true means the buyer was the maker, so the aggressor sold.
+ */
+static inline void sp__binance_trade_ev(sp_event *e, int64_t ts, int64_t px, int64_t qty,
+                                        int64_t id, int64_t first, int64_t last, bool maker)
+{
+    e->kind = SP_EV_TRADE;
+    e->venue = SP_VENUE_BINANCE_UM;
+    e->exch_ts_ns = ts;
+    e->px = px;
+    e->qty = qty;
+    e->aux[0] = id;
+    e->aux[1] = first;
+    e->aux[2] = last;
+    e->flags = maker ? (uint8_t)(SP_EVF_MAKER | SP_EVF_SELL) : 0;
+}
+
+static inline void sp__binance_liq_ev(sp_event *e, int64_t ts, bool sell, int64_t px, int64_t qty,
+                                      int64_t avg, int64_t filled, int64_t notional)
+{
+    e->kind = SP_EV_LIQUIDATION;
+    e->venue = SP_VENUE_BINANCE_UM;
+    e->flags = sell ? SP_EVF_SELL : 0;
+    e->exch_ts_ns = ts;
+    e->px = px;
+    e->qty = qty;
+    e->aux[0] = avg;
+    e->aux[1] = filled;
+    e->aux[2] = notional;
+}
+
+/* The general decoder alone (tests compare it with the fast path). */
+sp_err sp__binance_ws_general(const char *msg, size_t n, int64_t local_ts_ns, sp_symtab *syms,
+                              sp_event *out, size_t cap, size_t *n_out, sp_diag *d);
 
 /* ---- small shared helpers ---------------------------------------------- */
 

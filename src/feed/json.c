@@ -54,7 +54,7 @@ void sp__js_ws(sp__js *s)
 }
 
 /* Bytes that end the fast run inside a string: '"', '\\' and control bytes. */
-static const unsigned char str_special[256] = {
+const unsigned char sp__js_str_special[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,         1,
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, ['"'] = 1, ['\\'] = 1,
 };
@@ -68,11 +68,12 @@ static sp_err scan_str(sp__js *s, const char **v, size_t *vn, bool *esc)
     const char *b = s->p;
     while (s->p < s->end) {
         /* the common case: plain bytes, four at a time while room remains */
-        while (s->end - s->p >= 4 && !str_special[(unsigned char)s->p[0]] &&
-               !str_special[(unsigned char)s->p[1]] && !str_special[(unsigned char)s->p[2]] &&
-               !str_special[(unsigned char)s->p[3]])
+        while (s->end - s->p >= 4 && !sp__js_str_special[(unsigned char)s->p[0]] &&
+               !sp__js_str_special[(unsigned char)s->p[1]] &&
+               !sp__js_str_special[(unsigned char)s->p[2]] &&
+               !sp__js_str_special[(unsigned char)s->p[3]])
             s->p += 4;
-        while (s->p < s->end && !str_special[(unsigned char)*s->p])
+        while (s->p < s->end && !sp__js_str_special[(unsigned char)*s->p])
             s->p++;
         if (s->p >= s->end)
             break;

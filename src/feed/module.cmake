@@ -7,6 +7,7 @@ target_sources(stampede PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/csv.c
   ${CMAKE_CURRENT_LIST_DIR}/util.c
   ${CMAKE_CURRENT_LIST_DIR}/binance_ws.c
+  ${CMAKE_CURRENT_LIST_DIR}/binance_fast.c
   ${CMAKE_CURRENT_LIST_DIR}/bybit_v5.c
   ${CMAKE_CURRENT_LIST_DIR}/okx_v5.c
   ${CMAKE_CURRENT_LIST_DIR}/capture.c

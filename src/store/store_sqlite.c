@@ -11,18 +11,23 @@
  * Events live in a WITHOUT ROWID table whose primary key is the natural
  * key in the order the analytics queries use it (kind, symbol, time, ...):
  * the key both serves those queries and makes re-ingest idempotent
- * (INSERT OR IGNORE), with a single B-tree per row.  Rows go in through
- * prepared multi-row INSERT statements (SP_SQLITE_ROWS rows per statement)
- * to spread the per-statement cost.  Exactly the LIQUIDATION rows that
+ * (INSERT OR IGNORE), with a single B-tree per row.  Each append slice
+ * is put in key order first (sort_rows: a stable bucket pass by (kind,
+ * symbol), rows of one key keep the slice's order, so the first one still
+ * wins), then goes in with one INSERT OR IGNORE ... SELECT from the
+ * table-valued function sp_rows, which reads the rows straight from the
+ * slice: no per-value bind, no per-chunk statement reset, and consecutive
+ * rows land on the same B-tree pages.  Exactly the LIQUIDATION rows that
  * were new feed the per-minute roll-up (rollup.c): a slice's liquidations
- * go in under a savepoint; when all were new they all count, else the
- * savepoint is rolled back and they go again through the multi-row
- * INSERT OR IGNORE ... RETURNING, which yields only the inserted rows.  The
+ * (in slice order) go in under a savepoint; when all were new they all
+ * count, else the savepoint is rolled back and they go again through the
+ * same INSERT with RETURNING, which yields only the inserted rows.  The
  * slice's cells are aggregated in C and merged into liq_minute with one
- * prepared UPSERT per cell before the slice returns, inside the append's
- * transaction.
+ * INSERT ... SELECT ... FROM sp_cells ... ON CONFLICT DO UPDATE before the
+ * slice returns, inside the append's transaction.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -32,19 +37,33 @@
 #include "stampede/fixed.h"
 #include "store/store_int.h"
 
-/* Rows bound per multi-row INSERT; 14 columns each, far below SQLite's 32766 parameters. */
-#define SP_SQLITE_ROWS 32
-#define NCOLS          14
+/*
+ * Most distinct (kind, symbol) pairs in a slice that sort_rows buckets;
+ * a slice with more is sorted by qsort alone.
+ */
+#define SORT_GROUPS 1024u
+_Static_assert(2 * SORT_GROUPS <= 2048, "a slot takes 11 bits of sort_rows' used[]");
+
+/* One (kind, symbol) bucket of sort_rows. */
+typedef struct sort_group {
+    uint64_t key;   /* group_key(), 0 = empty slot */
+    uint32_t count; /* rows in the bucket */
+    uint32_t pos;   /* next free place of the bucket in the output */
+} sort_group;
 
 typedef struct sqlite_impl {
     sqlite3 *db;
-    char *path;           /* the file, for messages */
-    sqlite3_stmt *ins1;   /* INSERT OR IGNORE of one row */
-    sqlite3_stmt *insn;   /* INSERT OR IGNORE of SP_SQLITE_ROWS rows */
-    sqlite3_stmt *symput; /* INSERT OR IGNORE INTO symbol */
-    sqlite3_stmt *symget; /* SELECT id FROM symbol WHERE name = ? */
-    sqlite3_stmt *rollup; /* UPSERT of one liq_minute cell */
-    sqlite3_stmt *insliq; /* insn with RETURNING of the inserted rows' roll-up fields */
+    char *path;                 /* the file, for messages */
+    sqlite3_stmt *bulk;         /* INSERT OR IGNORE ... SELECT ... FROM sp_rows(?1) */
+    sqlite3_stmt *symput;       /* INSERT OR IGNORE INTO symbol */
+    sqlite3_stmt *symget;       /* SELECT id FROM symbol WHERE name = ? */
+    sqlite3_stmt *rollup;       /* UPSERT of one liq_minute cell */
+    sqlite3_stmt *bulkliq;      /* bulk with RETURNING of the inserted rows' roll-up fields */
+    const sp_store_row **order; /* the slice's rows in key order (sqlite_insert) */
+    const sp_store_row **tmp;   /* scratch of sort_rows, cap_order entries */
+    size_t cap_order;           /* entries of order and tmp */
+    sort_group group[2 * SORT_GROUPS]; /* sort_rows' hash of (kind, symbol) */
+    uint64_t used[SORT_GROUPS];        /* its slots in use: (kind, symbol) << 11 | slot */
 } sqlite_impl;
 
 static const char *const event_cols =
@@ -82,13 +101,16 @@ static const char *const migrations[] = {
 };
 
 /*
- * Merge one cell into liq_minute (sp__store_roll_merge in SQL).  SQLite
+ * Merge the cells of a slice (sp_cells, below) into liq_minute, each as
+ * sp__store_roll_merge does (the WHERE 1 keeps the parser from reading
+ * ON CONFLICT as a join constraint).  SQLite
  * turns an overflowing integer sum into a REAL: typeof() catches that, the
  * old sum is kept and the cell's events are counted as bad instead.
  */
 static const char *const rollup_sql =
     "INSERT INTO liq_minute(minute, venue, symbol_id, side, count, notional, largest,"
-    " largest_ns, first_ns, slots0, slots1, bad) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"
+    " largest_ns, first_ns, slots0, slots1, bad) SELECT minute, venue, symbol_id, side, count,"
+    " notional, largest, largest_ns, first_ns, slots0, slots1, bad FROM sp_cells(?1) WHERE 1"
     " ON CONFLICT(minute, venue, symbol_id, side) DO UPDATE SET"
     " count = count + excluded.count,"
     " notional = CASE WHEN typeof(notional + excluded.notional) = 'integer'"
@@ -215,6 +237,249 @@ static sp_err read_version(sqlite_impl *m, int *version, sp_diag *d)
     return SP_OK;
 }
 
+/* ---- sp_rows, sp_cells: C arrays as table-valued functions --------------- */
+
+/*
+ * The eponymous virtual tables sp_rows(p) and sp_cells(p) yield the
+ * entries of a C array: sp_rows the rows of an sp_store_row pointer array,
+ * sp_cells the roll-up cells of an sp_store_liq_minute array.  p is a
+ * slice_arg bound with sqlite3_bind_pointer(..., tag) (the pointer type
+ * tag keeps SQL text from forging one).  One INSERT ... SELECT ... FROM
+ * sp_rows(?1) then writes a whole slice in one statement step, one
+ * INSERT ... SELECT ... FROM sp_cells(?1) ... ON CONFLICT DO UPDATE merges
+ * all the cells of a slice: no sqlite3_bind_int64 per value and no
+ * statement reset per row or per few rows.  Measured with callgrind on
+ * bench_store (2*10^5 events): the binds were 13% of the instructions of
+ * an append; on bench_analytics (3*10^4 liquidations) the UPSERT per cell
+ * was 47%.
+ */
+typedef struct slice_arg {
+    const void *p; /* borrowed: sp_store_row *const * (sp_rows) or sp_store_liq_minute * */
+    size_t n;      /* entries of p */
+} slice_arg;
+
+/* What one of the two tables yields. */
+typedef struct slice_kind {
+    const char *decl; /* the declared table: the columns, then the hidden argument p */
+    const char *tag;  /* the pointer type of p */
+    int ncols;        /* visible columns (p is column ncols) */
+} slice_kind;
+
+static const slice_kind rows_kind = {
+    "CREATE TABLE x(kind, symbol_id, exch_ts_ns, venue, sub, k1, k2, flags, local_ts_ns, px, qty,"
+    " aux0, aux1, aux2, p HIDDEN)",
+    "sp_rows", 14};
+
+static const slice_kind cells_kind = {
+    "CREATE TABLE x(minute, venue, symbol_id, side, count, notional, largest, largest_ns, first_ns,"
+    " slots0, slots1, bad, p HIDDEN)",
+    "sp_cells", 12};
+
+typedef struct slice_vtab {
+    sqlite3_vtab base; /* must come first (SQLite casts) */
+    const slice_kind *k;
+} slice_vtab;
+
+typedef struct slice_cursor {
+    sqlite3_vtab_cursor base; /* must come first (SQLite casts) */
+    const slice_kind *k;
+    const slice_arg *arg; /* NULL until xFilter */
+    size_t i;             /* current entry */
+} slice_cursor;
+
+static int slice_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
+                         sqlite3_vtab **out, char **err)
+{
+    (void)argc;
+    (void)argv;
+    (void)err;
+    const slice_kind *k = aux;
+    int rc = sqlite3_declare_vtab(db, k->decl);
+    if (rc != SQLITE_OK)
+        return rc;
+    slice_vtab *v = sp_calloc(1, sizeof(*v));
+    if (v == NULL)
+        return SQLITE_NOMEM;
+    v->k = k;
+    *out = &v->base;
+    return SQLITE_OK;
+}
+
+static int slice_disconnect(sqlite3_vtab *v)
+{
+    sp_free(v);
+    return SQLITE_OK;
+}
+
+/* Only a plan with p = ? is usable: without its argument the table has nothing to yield. */
+static int slice_best_index(sqlite3_vtab *v, sqlite3_index_info *info)
+{
+    const slice_kind *k = ((const slice_vtab *)v)->k;
+    for (int i = 0; i < info->nConstraint; i++) {
+        const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+        if (c->iColumn == k->ncols && c->op == SQLITE_INDEX_CONSTRAINT_EQ && c->usable) {
+            info->aConstraintUsage[i].argvIndex = 1;
+            info->aConstraintUsage[i].omit = 1;
+            info->estimatedCost = 1.0;
+            info->estimatedRows = SP_STORE_SLICE;
+            return SQLITE_OK;
+        }
+    }
+    return SQLITE_CONSTRAINT;
+}
+
+static int slice_open(sqlite3_vtab *v, sqlite3_vtab_cursor **out)
+{
+    slice_cursor *c = sp_calloc(1, sizeof(*c));
+    if (c == NULL)
+        return SQLITE_NOMEM;
+    c->k = ((const slice_vtab *)v)->k;
+    *out = &c->base;
+    return SQLITE_OK;
+}
+
+static int slice_close(sqlite3_vtab_cursor *cur)
+{
+    sp_free(cur);
+    return SQLITE_OK;
+}
+
+static int slice_filter(sqlite3_vtab_cursor *cur, int idx, const char *idx_str, int argc,
+                        sqlite3_value **argv)
+{
+    (void)idx;
+    (void)idx_str;
+    slice_cursor *c = (slice_cursor *)cur;
+    c->arg = argc == 1 ? sqlite3_value_pointer(argv[0], c->k->tag) : NULL;
+    c->i = 0;
+    return SQLITE_OK;
+}
+
+static int slice_next(sqlite3_vtab_cursor *cur)
+{
+    ((slice_cursor *)cur)->i++;
+    return SQLITE_OK;
+}
+
+static int slice_eof(sqlite3_vtab_cursor *cur)
+{
+    const slice_cursor *c = (const slice_cursor *)cur;
+    return c->arg == NULL || c->i >= c->arg->n;
+}
+
+/* Column col of row r, in event_cols order. */
+static int64_t row_value(const sp_store_row *r, int col)
+{
+    switch (col) {
+    case 0:
+        return r->ev.kind;
+    case 1:
+        return r->ev.symbol_id;
+    case 2:
+        return r->ev.exch_ts_ns;
+    case 3:
+        return r->ev.venue;
+    case 4:
+        return r->ev.sub;
+    case 5:
+        return r->k1;
+    case 6:
+        return r->k2;
+    case 7:
+        return r->ev.flags;
+    case 8:
+        return r->ev.local_ts_ns;
+    case 9:
+        return r->ev.px;
+    case 10:
+        return r->ev.qty;
+    case 11:
+        return r->ev.aux[0];
+    case 12:
+        return r->ev.aux[1];
+    default:
+        return r->ev.aux[2];
+    }
+}
+
+/* Column col of cell c, in liq_minute's column order (unsigned fields as their int64 bits). */
+static int64_t cell_value(const sp_store_liq_minute *c, int col)
+{
+    switch (col) {
+    case 0:
+        return c->minute;
+    case 1:
+        return c->venue;
+    case 2:
+        return c->symbol_id;
+    case 3:
+        return c->sell;
+    case 4:
+        return (int64_t)c->count;
+    case 5:
+        return c->notional;
+    case 6:
+        return c->largest;
+    case 7:
+        return c->largest_ns;
+    case 8:
+        return c->first_ns;
+    case 9:
+        return (int64_t)c->slots[0];
+    case 10:
+        return (int64_t)c->slots[1];
+    default:
+        return (int64_t)c->bad;
+    }
+}
+
+/*
+ * xColumn of sp_rows and of sp_cells: one function each, so the per-value
+ * call does not test which table it serves (a shared one cost 1.2% more
+ * instructions per append, callgrind of bench_store).  Column ncols is
+ * the argument p, which the plan omits, so it is never read.
+ */
+static int rows_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
+{
+    const slice_cursor *c = (const slice_cursor *)cur;
+    sqlite3_result_int64(ctx, row_value(((const sp_store_row *const *)c->arg->p)[c->i], col));
+    return SQLITE_OK;
+}
+
+static int cells_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
+{
+    const slice_cursor *c = (const slice_cursor *)cur;
+    sqlite3_result_int64(ctx, cell_value((const sp_store_liq_minute *)c->arg->p + c->i, col));
+    return SQLITE_OK;
+}
+
+static int slice_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid)
+{
+    *rowid = (sqlite3_int64)((const slice_cursor *)cur)->i;
+    return SQLITE_OK;
+}
+
+/* Eponymous-only (xCreate NULL): they exist in every connection they are registered with, no DDL.
+ */
+#define SLICE_MODULE(column)                                                                       \
+    {                                                                                              \
+        .iVersion = 0, .xCreate = NULL, .xConnect = slice_connect, .xBestIndex = slice_best_index, \
+        .xDisconnect = slice_disconnect, .xDestroy = slice_disconnect, .xOpen = slice_open,        \
+        .xClose = slice_close, .xFilter = slice_filter, .xNext = slice_next, .xEof = slice_eof,    \
+        .xColumn = (column), .xRowid = slice_rowid,                                                \
+    }
+static const sqlite3_module rows_module = SLICE_MODULE(rows_column);
+static const sqlite3_module cells_module = SLICE_MODULE(cells_column);
+
+/* Bind n entries at p to st's ?1 as a slice_arg of kind k (valid until st is reset). */
+static void bind_slice(sqlite3_stmt *st, slice_arg *arg, const slice_kind *k, const void *p,
+                       size_t n)
+{
+    arg->p = p;
+    arg->n = n;
+    sqlite3_bind_pointer(st, 1, arg, k->tag, NULL);
+}
+
 /* Merge the cells of s->roll into liq_minute (inside the open transaction). */
 static sp_err flush_roll(sp_store *s, sqlite_impl *m, sp_diag *d)
 {
@@ -226,26 +491,13 @@ static sp_err flush_roll(sp_store *s, sqlite_impl *m, sp_diag *d)
         if (rc != SQLITE_OK)
             return fail(m, rc, d, "preparing the roll-up");
     }
-    sqlite3_stmt *st = m->rollup;
-    for (size_t i = 0; i < s->roll.n; i++) {
-        const sp_store_liq_minute *c = &s->roll.cell[i];
-        sqlite3_bind_int64(st, 1, c->minute);
-        sqlite3_bind_int64(st, 2, c->venue);
-        sqlite3_bind_int64(st, 3, c->symbol_id);
-        sqlite3_bind_int64(st, 4, c->sell);
-        sqlite3_bind_int64(st, 5, (sqlite3_int64)c->count);
-        sqlite3_bind_int64(st, 6, c->notional);
-        sqlite3_bind_int64(st, 7, c->largest);
-        sqlite3_bind_int64(st, 8, c->largest_ns);
-        sqlite3_bind_int64(st, 9, c->first_ns);
-        sqlite3_bind_int64(st, 10, (sqlite3_int64)c->slots[0]);
-        sqlite3_bind_int64(st, 11, (sqlite3_int64)c->slots[1]);
-        sqlite3_bind_int64(st, 12, (sqlite3_int64)c->bad);
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE)
-            return fail(m, rc, d, "updating the liquidation roll-up");
-    }
+    slice_arg arg;
+    bind_slice(m->rollup, &arg, &cells_kind, s->roll.cell, s->roll.n);
+    int rc = sqlite3_step(m->rollup);
+    sqlite3_reset(m->rollup);
+    sqlite3_clear_bindings(m->rollup);
+    if (rc != SQLITE_DONE)
+        return fail(m, rc, d, "updating the liquidation roll-up");
     sp__store_roll_reset(&s->roll);
     return SP_OK;
 }
@@ -346,29 +598,16 @@ static sp_err prepare(sqlite_impl *m, const char *sql, sqlite3_stmt **st, sp_dia
 
 static sp_err prepare_writes(sqlite_impl *m, sp_diag *d)
 {
-    sp_buf sql;
-    sp_buf_init(&sql, 1u << 16);
-    sp_err e = sp_buf_printf(&sql, "INSERT OR IGNORE INTO event(%s) VALUES", event_cols);
-    for (int r = 0; e == SP_OK && r < SP_SQLITE_ROWS; r++)
-        e = sp_buf_puts(&sql,
-                        r ? ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-    if (e != SP_OK) {
-        sp_buf_fini(&sql);
-        return sp_diag_set(d, e, "sqlite:%s: out of memory", m->path);
-    }
-    e = prepare(m, sql.data, &m->insn, d);
-    if (e == SP_OK)
-        e = sp_buf_puts(&sql, " RETURNING venue, symbol_id, exch_ts_ns, flags, px, qty, aux0,"
-                              " aux1, aux2");
-    if (e == SP_OK)
-        e = prepare(m, sql.data, &m->insliq, d);
-    sp_buf_fini(&sql);
+    char sql[512];
+    snprintf(sql, sizeof(sql), "INSERT OR IGNORE INTO event(%s) SELECT %s FROM sp_rows(?1)",
+             event_cols, event_cols);
+    sp_err e = prepare(m, sql, &m->bulk, d);
     if (e != SP_OK)
         return e;
-    char one[256];
-    snprintf(one, sizeof(one),
-             "INSERT OR IGNORE INTO event(%s) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", event_cols);
-    if ((e = prepare(m, one, &m->ins1, d)) != SP_OK)
+    size_t l = strlen(sql);
+    snprintf(sql + l, sizeof(sql) - l,
+             " RETURNING venue, symbol_id, exch_ts_ns, flags, px, qty, aux0, aux1, aux2");
+    if ((e = prepare(m, sql, &m->bulkliq, d)) != SP_OK)
         return e;
     if ((e = prepare(m, "INSERT OR IGNORE INTO symbol(name) VALUES(?)", &m->symput, d)) != SP_OK)
         return e;
@@ -380,12 +619,13 @@ static void sqlite_close(sp_store *s)
     sqlite_impl *m = s->impl;
     if (m == NULL)
         return;
-    sqlite3_finalize(m->ins1);
-    sqlite3_finalize(m->insn);
+    sqlite3_finalize(m->bulk);
     sqlite3_finalize(m->symput);
     sqlite3_finalize(m->symget);
     sqlite3_finalize(m->rollup);
-    sqlite3_finalize(m->insliq);
+    sqlite3_finalize(m->bulkliq);
+    sp_free(m->order);
+    sp_free(m->tmp);
     if (m->db) {
         if (!sqlite3_get_autocommit(m->db))
             exec(m, "ROLLBACK");
@@ -439,6 +679,14 @@ static sp_err sqlite_open(sp_store *s, const char *target, unsigned flags, sp_di
     }
     sqlite3_extended_result_codes(m->db, 1);
     sqlite3_busy_timeout(m->db, (int)busy_ms);
+    /* before migrate(): the roll-up backfill of migration 3 writes through sp_cells */
+    if ((rc = sqlite3_create_module_v2(m->db, "sp_rows", &rows_module, (void *)&rows_kind, NULL)) !=
+            SQLITE_OK ||
+        (rc = sqlite3_create_module_v2(m->db, "sp_cells", &cells_module, (void *)&cells_kind,
+                                       NULL)) != SQLITE_OK) {
+        e = fail(m, rc, d, "registering sp_rows / sp_cells");
+        goto out_close;
+    }
     /* SQLite silently falls back to read-only on a write-protected file: refuse that */
     if (!(flags & SP_STORE_READONLY) && sqlite3_db_readonly(m->db, "main") == 1) {
         e = sp_diag_set(d, SP_EIO,
@@ -452,9 +700,15 @@ static sp_err sqlite_open(sp_store *s, const char *target, unsigned flags, sp_di
          * 16 KiB pages (only takes effect on a new file) and a 64 MiB page
          * cache: fewer B-tree splits and interior-page misses on bulk ingest
          * (bench_store).  WAL: readers never block the writer; NORMAL sync
-         * is durable against a crash of the process.
+         * is durable against a crash of the process.  secure_delete off:
+         * Debian builds SQLite with SECURE_DELETE, which zeroes the space
+         * every B-tree rebalance frees; the store never deletes events, and
+         * the zeroing cost 1.4% of the instructions of an append (callgrind,
+         * bench_store 2*10^5).  64 KiB pages saved another 0.8% but cost 2%
+         * more bytes per event, so the page size stays.
          */
-        if ((rc = exec(m, "PRAGMA page_size=16384; PRAGMA cache_size=-65536")) != SQLITE_OK) {
+        if ((rc = exec(m, "PRAGMA page_size=16384; PRAGMA cache_size=-65536;"
+                          " PRAGMA secure_delete=OFF")) != SQLITE_OK) {
             e = fail(m, rc, d, "setting the page cache");
             goto out_close;
         }
@@ -555,49 +809,31 @@ static sp_err sqlite_symbols(sp_store *s, sp_store_sym_fn fn, sp_diag *d)
     return e;
 }
 
-static void bind_row(sqlite3_stmt *st, int base, const sp_store_row *r)
-{
-    const sp_event *ev = &r->ev;
-    sqlite3_bind_int64(st, base + 1, ev->kind);
-    sqlite3_bind_int64(st, base + 2, ev->symbol_id);
-    sqlite3_bind_int64(st, base + 3, ev->exch_ts_ns);
-    sqlite3_bind_int64(st, base + 4, ev->venue);
-    sqlite3_bind_int64(st, base + 5, ev->sub);
-    sqlite3_bind_int64(st, base + 6, r->k1);
-    sqlite3_bind_int64(st, base + 7, r->k2);
-    sqlite3_bind_int64(st, base + 8, ev->flags);
-    sqlite3_bind_int64(st, base + 9, ev->local_ts_ns);
-    sqlite3_bind_int64(st, base + 10, ev->px);
-    sqlite3_bind_int64(st, base + 11, ev->qty);
-    sqlite3_bind_int64(st, base + 12, ev->aux[0]);
-    sqlite3_bind_int64(st, base + 13, ev->aux[1]);
-    sqlite3_bind_int64(st, base + 14, ev->aux[2]);
-}
-
-/* Insert the SP_SQLITE_ROWS rows of pend with the multi-row statement.  OUT: *got += new. */
-static sp_err insert_many(sqlite_impl *m, const sp_store_row *const *pend, uint64_t *got,
+/* Insert the n rows of row, skipping present keys.  OUT: *got += new. */
+static sp_err insert_rows(sqlite_impl *m, const sp_store_row *const *row, size_t n, uint64_t *got,
                           sp_diag *d)
 {
-    for (size_t r = 0; r < SP_SQLITE_ROWS; r++)
-        bind_row(m->insn, (int)r * NCOLS, pend[r]);
-    int rc = sqlite3_step(m->insn);
-    sqlite3_reset(m->insn);
+    slice_arg arg;
+    bind_slice(m->bulk, &arg, &rows_kind, row, n);
+    int rc = sqlite3_step(m->bulk);
+    sqlite3_reset(m->bulk);
+    sqlite3_clear_bindings(m->bulk);
     if (rc != SQLITE_DONE)
         return fail(m, rc, d, "inserting events");
-    *got += (uint64_t)sqlite3_changes(m->db);
+    *got += (uint64_t)sqlite3_changes64(m->db);
     return SP_OK;
 }
 
 /*
- * Insert the SP_SQLITE_ROWS LIQUIDATION rows of pend; add the new ones
- * (the RETURNING rows) to the roll-up.  OUT: *got += new.
+ * Insert the n LIQUIDATION rows of row; add the new ones (the RETURNING
+ * rows) to the roll-up.  OUT: *got += new.
  */
-static sp_err insert_liq_many(sp_store *s, sqlite_impl *m, const sp_store_row *const *pend,
+static sp_err insert_liq_rows(sp_store *s, sqlite_impl *m, const sp_store_row *const *row, size_t n,
                               uint64_t *got, sp_diag *d)
 {
-    sqlite3_stmt *st = m->insliq;
-    for (size_t r = 0; r < SP_SQLITE_ROWS; r++)
-        bind_row(st, (int)r * NCOLS, pend[r]);
+    sqlite3_stmt *st = m->bulkliq;
+    slice_arg arg;
+    bind_slice(st, &arg, &rows_kind, row, n);
     sp_err e = SP_OK;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -611,21 +847,10 @@ static sp_err insert_liq_many(sp_store *s, sqlite_impl *m, const sp_store_row *c
             sp_diag_set(d, e, "sqlite:%s: out of memory (roll-up)", m->path);
     }
     sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     if (rc != SQLITE_DONE)
         return fail(m, rc, d, "inserting liquidations");
     return e;
-}
-
-/* Insert one row.  OUT: *fresh = the row was new. */
-static sp_err insert_one(sqlite_impl *m, const sp_store_row *row, int *fresh, sp_diag *d)
-{
-    bind_row(m->ins1, 0, row);
-    int rc = sqlite3_step(m->ins1);
-    sqlite3_reset(m->ins1);
-    if (rc != SQLITE_DONE)
-        return fail(m, rc, d, "inserting events");
-    *fresh = sqlite3_changes(m->db) > 0;
-    return SP_OK;
 }
 
 /* Add ev (a row known to be new) to the slice's roll-up. */
@@ -636,56 +861,30 @@ static sp_err roll_row(sp_store *s, sqlite_impl *m, const sp_event *ev, sp_diag 
 }
 
 /*
- * The LIQUIDATION rows of a slice.  Optimistic pass under a savepoint:
- * plain multi-row inserts; if every row was new (the usual ingest) they
- * all go to the roll-up.  Otherwise (re-ingest, duplicates in the slice)
- * the pass is rolled back and redone with RETURNING, which names the new
- * rows.  RETURNING on every chunk cost ~1.5 us a row (bench_analytics).
+ * The LIQUIDATION rows of a slice, liq[0..nliq) in the caller's order.
+ * Optimistic pass under a savepoint: the plain bulk insert; if every row
+ * was new (the usual ingest) they all go to the roll-up.  Otherwise
+ * (re-ingest, duplicates in the slice) the pass is rolled back and redone
+ * with RETURNING, which names the new rows.  RETURNING always cost ~1.5 us
+ * a row (bench_analytics, when it ran on every 32-row chunk).
  */
-static sp_err insert_liqs(sp_store *s, sqlite_impl *m, const sp_store_row *rows, size_t n,
-                          size_t nliq, uint64_t *got, sp_diag *d)
+static sp_err insert_liqs(sp_store *s, sqlite_impl *m, const sp_store_row *const *liq, size_t nliq,
+                          uint64_t *got, sp_diag *d)
 {
-    const sp_store_row *pl[SP_SQLITE_ROWS];
     int rc = exec(m, "SAVEPOINT sp_liq");
     if (rc != SQLITE_OK)
         return fail(m, rc, d, "setting a savepoint");
-    sp_err e = SP_OK;
     uint64_t fresh_n = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        size_t nl = 0;
-        for (size_t i = 0; i < n && e == SP_OK; i++) {
-            if (rows[i].ev.kind != SP_EV_LIQUIDATION)
-                continue;
-            pl[nl++] = &rows[i];
-            if (nl < SP_SQLITE_ROWS)
-                continue;
-            nl = 0;
-            e = pass == 0 ? insert_many(m, pl, &fresh_n, d) : insert_liq_many(s, m, pl, got, d);
-        }
-        for (size_t i = 0; i < nl && e == SP_OK; i++) {
-            int fresh = 0;
-            if ((e = insert_one(m, pl[i], &fresh, d)) != SP_OK)
-                break;
-            if (pass == 0) {
-                fresh_n += (uint64_t)fresh;
-            } else if (fresh) {
-                (*got)++;
-                e = roll_row(s, m, &pl[i]->ev, d);
-            }
-        }
-        if (e != SP_OK)
-            break;
-        if (pass == 0 && fresh_n == nliq) {
-            for (size_t i = 0; i < n && e == SP_OK; i++)
-                if (rows[i].ev.kind == SP_EV_LIQUIDATION)
-                    e = roll_row(s, m, &rows[i].ev, d);
-            *got += fresh_n;
-            break;
-        }
-        if (pass == 0 && (rc = exec(m, "ROLLBACK TO sp_liq")) != SQLITE_OK) {
+    sp_err e = insert_rows(m, liq, nliq, &fresh_n, d);
+    if (e == SP_OK && fresh_n == nliq) {
+        for (size_t i = 0; i < nliq && e == SP_OK; i++)
+            e = roll_row(s, m, &liq[i]->ev, d);
+        *got += fresh_n;
+    } else if (e == SP_OK) {
+        if ((rc = exec(m, "ROLLBACK TO sp_liq")) != SQLITE_OK)
             e = fail(m, rc, d, "rolling back a savepoint");
-            break;
-        }
+        else
+            e = insert_liq_rows(s, m, liq, nliq, got, d);
     }
     /* on error the caller's ROLLBACK of the transaction undoes everything */
     if (e == SP_OK && (rc = exec(m, "RELEASE sp_liq")) != SQLITE_OK)
@@ -693,34 +892,147 @@ static sp_err insert_liqs(sp_store *s, sqlite_impl *m, const sp_store_row *rows,
     return e;
 }
 
+/* Key order of two rows (the event table's PRIMARY KEY order), then their place in the slice. */
+static int row_cmp(const sp_store_row *a, const sp_store_row *b)
+{
+    if (a->ev.kind != b->ev.kind)
+        return a->ev.kind < b->ev.kind ? -1 : 1;
+    if (a->ev.symbol_id != b->ev.symbol_id)
+        return a->ev.symbol_id < b->ev.symbol_id ? -1 : 1;
+    if (a->ev.exch_ts_ns != b->ev.exch_ts_ns)
+        return a->ev.exch_ts_ns < b->ev.exch_ts_ns ? -1 : 1;
+    if (a->ev.venue != b->ev.venue)
+        return a->ev.venue < b->ev.venue ? -1 : 1;
+    if (a->ev.sub != b->ev.sub)
+        return a->ev.sub < b->ev.sub ? -1 : 1;
+    if (a->k1 != b->k1)
+        return a->k1 < b->k1 ? -1 : 1;
+    if (a->k2 != b->k2)
+        return a->k2 < b->k2 ? -1 : 1;
+    /* equal keys keep the slice order: the first one is the row INSERT OR IGNORE keeps */
+    return a < b ? -1 : a > b;
+}
+
+static int row_ptr_cmp(const void *a, const void *b)
+{
+    return row_cmp(*(const sp_store_row *const *)a, *(const sp_store_row *const *)b);
+}
+
+/* The (kind, symbol) bucket of r, never 0. */
+static uint64_t group_key(const sp_store_row *r)
+{
+    return (1ull << 63) | ((uint64_t)r->ev.kind << 32) | r->ev.symbol_id;
+}
+
+/* The hash slot of key in m->group (open addressing, linear probing). */
+static uint32_t group_slot(const sqlite_impl *m, uint64_t key)
+{
+    uint32_t mask = 2 * SORT_GROUPS - 1;
+    uint32_t i = (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 40) & mask;
+    while (m->group[i].key != 0 && m->group[i].key != key)
+        i = (i + 1) & mask;
+    return i;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * Sort a[0..n) by row_cmp.  Feeds arrive in time order per (kind,
+ * symbol) but interleave the pairs, so a stable bucket pass by (kind,
+ * symbol) usually leaves each bucket sorted already; only an unsorted
+ * bucket is handed to qsort.  A plain qsort of the slice cost ~510
+ * instructions a row (callgrind of bench_store, 32768-row slices), the
+ * bucket pass well under a tenth of that.
+ */
+static void sort_rows(sqlite_impl *m, const sp_store_row **a, size_t n)
+{
+    memset(m->group, 0, sizeof(m->group));
+    uint32_t nused = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t key = group_key(a[i]);
+        uint32_t slot = group_slot(m, key);
+        if (m->group[slot].key == 0) {
+            if (nused == SORT_GROUPS) {
+                qsort(a, n, sizeof(*a), row_ptr_cmp);
+                return;
+            }
+            m->group[slot].key = key;
+            /* kind and symbol take 40 bits, the slot 11: sorting these sorts the keys */
+            m->used[nused++] = (key & 0xFFFFFFFFFFull) << 11 | slot;
+        }
+        m->group[slot].count++;
+    }
+    qsort(m->used, nused, sizeof(m->used[0]), u64_cmp);
+    uint32_t pos = 0;
+    for (uint32_t g = 0; g < nused; g++) {
+        sort_group *b = &m->group[m->used[g] & (2 * SORT_GROUPS - 1)];
+        b->pos = pos;
+        pos += b->count;
+    }
+    for (size_t i = 0; i < n; i++)
+        m->tmp[m->group[group_slot(m, group_key(a[i]))].pos++] = a[i];
+    memcpy(a, m->tmp, n * sizeof(*a));
+    for (uint32_t g = 0, start = 0; g < nused; g++) {
+        uint32_t cnt = m->group[m->used[g] & (2 * SORT_GROUPS - 1)].count;
+        for (uint32_t i = start + 1; i < start + cnt; i++) {
+            if (row_cmp(a[i - 1], a[i]) > 0) {
+                qsort(a + start, cnt, sizeof(*a), row_ptr_cmp);
+                break;
+            }
+        }
+        start += cnt;
+    }
+}
+
 static sp_err sqlite_insert(sp_store *s, const sp_store_row *rows, size_t n, uint64_t *inserted,
                             sp_diag *d)
 {
     sqlite_impl *m = s->impl;
     uint64_t got = 0;
-    const sp_store_row *pend[SP_SQLITE_ROWS];
-    size_t np = 0, nliq = 0;
     sp_err e = SP_OK;
     sp__store_roll_reset(&s->roll);
-    for (size_t i = 0; i < n && e == SP_OK; i++) {
+    if (m->cap_order < n) {
+        const sp_store_row **o = sp_reallocarray(m->order, n, sizeof(*o));
+        if (o != NULL)
+            m->order = o;
+        const sp_store_row **t = o ? sp_reallocarray(m->tmp, n, sizeof(*t)) : NULL;
+        if (t == NULL)
+            return sp_diag_set(d, SP_ENOMEM, "sqlite:%s: out of memory", m->path);
+        m->tmp = t;
+        m->cap_order = n;
+    }
+    /*
+     * order[0..nrow): the other rows, sorted by key; order[n - nliq..n):
+     * the liquidations in slice order (the roll-up sums them in that order).
+     */
+    const sp_store_row **order = m->order;
+    size_t nrow = 0, nliq = 0;
+    int sorted = 1;
+    for (size_t i = 0; i < n; i++) {
         const sp_store_row *r = &rows[i];
         if (r->ev.kind == SP_EV_LIQUIDATION) {
-            nliq++;
+            order[n - 1 - nliq++] = r;
             continue;
         }
-        pend[np++] = r;
-        if (np == SP_SQLITE_ROWS) {
-            e = insert_many(m, pend, &got, d);
-            np = 0;
-        }
+        if (nrow > 0 && sorted && row_cmp(order[nrow - 1], r) > 0)
+            sorted = 0;
+        order[nrow++] = r;
     }
-    for (size_t i = 0; i < np && e == SP_OK; i++) {
-        int fresh = 0;
-        e = insert_one(m, pend[i], &fresh, d);
-        got += (uint64_t)fresh;
+    if (!sorted)
+        sort_rows(m, order, nrow);
+    for (size_t i = 0; i < nliq / 2; i++) {
+        const sp_store_row *t = order[n - nliq + i];
+        order[n - nliq + i] = order[n - 1 - i];
+        order[n - 1 - i] = t;
     }
+    if (nrow > 0)
+        e = insert_rows(m, order, nrow, &got, d);
     if (e == SP_OK && nliq > 0)
-        e = insert_liqs(s, m, rows, n, nliq, &got, d);
+        e = insert_liqs(s, m, order + n - nliq, nliq, &got, d);
     if (e == SP_OK)
         e = flush_roll(s, m, d);
     if (e != SP_OK) {

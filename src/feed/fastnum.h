@@ -67,6 +67,28 @@ SP__HOT uint32_t sp__load4(const char *p)
 #define SP__SWAR_DIGITS 1
 #endif
 
+#ifdef SP__SWAR_DIGITS
+/*
+ * Byte i of the result has bit 7 set if byte i of the little-endian word w
+ * is not an ASCII digit.  Only the lowest set bit is exact (a carry out of
+ * a non-digit byte may mark later bytes), which is all the callers use.
+ */
+SP__HOT uint64_t sp__nondigit8(uint64_t w)
+{
+    uint64_t t = w ^ 0x3030303030303030ULL; /* digit bytes -> 0..9 */
+    return ((t + 0x7676767676767676ULL) | t) & 0x8080808080808080ULL;
+}
+
+/* The value of the k (1..8) digits at the start of w (already checked digits). */
+SP__HOT uint64_t sp__conv8(uint64_t w, unsigned k)
+{
+    uint64_t v = (w ^ 0x3030303030303030ULL) << (64 - 8 * k); /* digits to the top bytes */
+    v = (v * 10 + (v >> 8)) & 0x00FF00FF00FF00FFULL;
+    v = (v * 100 + (v >> 16)) & 0x0000FFFF0000FFFFULL;
+    return (v * 10000 + (v >> 32)) & 0xFFFFFFFFULL;
+}
+#endif
+
 /*
  * The run of ASCII digits at p (stopping at end): its length, and its value
  * in *val when the length is at most 19.  Counting stops soon after 19
@@ -79,16 +101,11 @@ SP__HOT size_t sp__digits(const char *p, const char *end, uint64_t *val)
     size_t nd = 0;
 #ifdef SP__SWAR_DIGITS
     while (end - p >= 8 && nd <= 19) {
-        uint64_t t = sp__load8(p) ^ 0x3030303030303030ULL; /* digit bytes -> 0..9 */
-        /* bit 7 of a byte is set iff it is not a digit; a carry only runs into later bytes */
-        uint64_t bad = ((t + 0x7676767676767676ULL) | t) & 0x8080808080808080ULL;
+        uint64_t w = sp__load8(p), bad = sp__nondigit8(w);
         unsigned k = bad ? (unsigned)__builtin_ctzll(bad) / 8 : 8; /* digits in this word */
         if (k > 0) {
-            uint64_t v = t << (64 - 8 * k); /* the k digits in the top bytes, zeros below */
-            v = (v * 10 + (v >> 8)) & 0x00FF00FF00FF00FFULL;
-            v = (v * 100 + (v >> 16)) & 0x0000FFFF0000FFFFULL;
-            v = (v * 10000 + (v >> 32)) & 0xFFFFFFFFULL;
-            acc = acc * sp__pow10_u64[k] + v; /* wraps only past 19 digits: rejected */
+            acc =
+                acc * sp__pow10_u64[k] + sp__conv8(w, k); /* wraps only past 19 digits: rejected */
             nd += k;
             p += k;
         }

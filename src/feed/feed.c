@@ -12,7 +12,10 @@
  * offset of the offending byte in the (decompressed) stream, the column
  * within the line and the field; decoding goes on with the next line.
  * Events are copied into a batch of SP_FEED_BATCH and flushed to
- * sink->events; a sink error stops the file and is returned.
+ * sink->events; a sink error stops the file and is returned.  A format
+ * may also have a bulk path (sp__feed_bulk_of: aggTrades CSV) that the
+ * framing offers the rest of the block before each memchr; it takes whole
+ * lines while they are ones it decodes exactly like the per-line path.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -270,6 +273,17 @@ sp_err sp__feed_emit(sp__feed_run *r, const sp_event *ev, size_t n)
     return SP_OK;
 }
 
+sp_event *sp__feed_room(sp__feed_run *r, size_t *room)
+{
+    *room = SP_FEED_BATCH - r->nbatch;
+    return r->batch + r->nbatch;
+}
+
+void sp__feed_commit(sp__feed_run *r, size_t k)
+{
+    r->nbatch += k;
+}
+
 sp_event *sp__feed_scratch(sp__feed_run *r)
 {
     return r->scratch;
@@ -442,9 +456,20 @@ static sp_err frame_lines(sp__feed_run *r, const sp__feed_format *fmt, reader *r
 {
     uint64_t base = 0, lineno = 0;
     bool skipping = false;
+    sp__feed_bulk_fn bulk = sp__feed_bulk_of(fmt);
     for (;;) {
         size_t start = 0;
         for (;;) {
+            if (bulk != NULL && !skipping) {
+                uint64_t lines;
+                sp_err rc;
+                start += bulk(r, buf + start, len - start, lineno, &lines, &rc);
+                lineno += lines;
+                if (rc != SP_OK) {
+                    sp_diag_set(d, rc, "sink stopped decoding");
+                    return rc;
+                }
+            }
             char *nl = memchr(buf + start, '\n', len - start);
             if (nl == NULL)
                 break;

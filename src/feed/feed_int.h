@@ -236,6 +236,15 @@ typedef struct sp__feed_run sp__feed_run;
  */
 sp_err sp__feed_emit(sp__feed_run *r, const sp_event *ev, size_t n);
 
+/*
+ * The free tail of the run's batch for writing events in place: the first
+ * free slot, *room slots (0 when the batch is full; nothing is flushed).
+ * sp__feed_commit(r, k) then counts the first k of them as emitted.  Every
+ * field of a written event must be set.
+ */
+sp_event *sp__feed_room(sp__feed_run *r, size_t *room);
+void sp__feed_commit(sp__feed_run *r, size_t k);
+
 /* The scratch event array of SP_FEED_MSG_EVENTS_MAX entries for one record. */
 sp_event *sp__feed_scratch(sp__feed_run *r);
 
@@ -278,6 +287,19 @@ typedef struct sp__feed_format {
     void (*state_fini)(void *st);               /* release per-run state, or NULL */
     sp_err (*end)(sp__feed_run *r, sp_diag *d); /* after the last record, or NULL */
 } sp__feed_format;
+
+/*
+ * An optional bulk path of a line-framed format: decode whole lines
+ * ('\n'-terminated) from the start of buf[0..n), the first being line
+ * lineno + 1, for as long as each is one it decodes exactly as the
+ * per-line function would, without an error; stop at the first other one.
+ * Returns the bytes consumed and *lines the lines; *rc is a sink error
+ * (the file stops) or SP_OK.  Used by the framing when sp__feed_bulk_of
+ * gives one for the format (binance_csv.c: aggTrades).
+ */
+typedef size_t (*sp__feed_bulk_fn)(sp__feed_run *r, const char *buf, size_t n, uint64_t lineno,
+                                   uint64_t *lines, sp_err *rc);
+sp__feed_bulk_fn sp__feed_bulk_of(const sp__feed_format *fmt);
 
 /*
  * The symbol named by the source's base name: the bytes before the first

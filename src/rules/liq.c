@@ -230,18 +230,30 @@ static sp_err base_qty(const sp_instrument *in, int64_t qty, int64_t *q)
     return sp_mul_div(qty, in->ct_val, SP__RULES_ONE, SP_RND_EXACT, q);
 }
 
-static sp_err check_pos(const sp_rules_pos *p)
+static inline sp_err check_pos(const sp_rules_pos *p)
 {
     if (p == NULL || p->inst == NULL)
         return SP_EINVAL;
-    if ((p->side != 1 && p->side != -1) || p->qty <= 0 || p->entry_px <= 0)
+    /*
+     * The same checks as plain comparisons, folded into unsigned range tests
+     * (x in [lo, hi] <=> (uint64)x - lo <= hi - lo) so the hot path pays a few
+     * compares instead of a dozen branches (bench_rules, callgrind):
+     * side = +-1, qty > 0, entry > 0.
+     */
+    const uint64_t pos_max = (uint64_t)INT64_MAX - 1u; /* x in [1, INT64_MAX] */
+    if ((((unsigned)p->side + 1u) & ~2u) != 0 || (uint64_t)p->qty - 1u > pos_max ||
+        (uint64_t)p->entry_px - 1u > pos_max)
         return SP_EINVAL;
     if (p->mode == SP_MARGIN_HEDGE &&
         (p->hedge_qty < 0 || (p->hedge_qty > 0 && p->hedge_entry_px <= 0)))
         return SP_EINVAL;
-    /* rates are fractions: MMR in [0, 1], fee in (-1, 1); bounds keep every product in 128 bits */
-    if (p->mmr < 0 || p->mmr > SP__RULES_ONE || p->hedge_mmr < 0 || p->hedge_mmr > SP__RULES_ONE ||
-        p->fee_rate <= -SP__RULES_ONE || p->fee_rate >= SP__RULES_ONE)
+    /*
+     * rates are fractions: MMR in [0, 1], fee in (-1, 1); bounds keep every
+     * product in 128 bits
+     */
+    const uint64_t one = (uint64_t)SP__RULES_ONE;
+    if ((uint64_t)p->mmr > one || (uint64_t)p->hedge_mmr > one ||
+        (uint64_t)p->fee_rate + (one - 1u) > 2u * one - 2u)
         return SP_EINVAL;
     return SP_OK;
 }
@@ -266,7 +278,8 @@ typedef struct leg {
 } leg;
 
 /* Fill the bankruptcy price of a linear position: BP = EP - side x WB'/q (spec §1). */
-static sp_err bk_linear(const sp_rules_pos *p, i128 wb, const leg *l, int nlegs, sp_rules_out *o)
+SP__RULES_NOINLINE static sp_err bk_linear(const sp_rules_pos *p, i128 wb, const leg *l, int nlegs,
+                                           sp_rules_out *o)
 {
     o->has_bk = false;
     if (p->flags & SP_RULES_LIQ_ONLY)
@@ -296,7 +309,8 @@ static sp_err bk_linear(const sp_rules_pos *p, i128 wb, const leg *l, int nlegs,
 }
 
 /* Notional floor/cap comparisons at a rational price: is q x num/den in tier k? */
-static int tier_at_ratio(const sp_tier_table *t, int64_t q, i128 num16, i128 den16)
+SP__RULES_NOINLINE static int tier_at_ratio(const sp_tier_table *t, int64_t q, i128 num16,
+                                            i128 den16)
 {
     /* notional (scale 8) = q x LP8 / 1e8 = q x num16 / den16 (num16 carries no extra 1e8) */
     int lo = 0, hi = (int)t->n - 1;
@@ -320,19 +334,11 @@ static int tier_at_ratio(const sp_tier_table *t, int64_t q, i128 num16, i128 den
  * the tier used for the solve (hint) first; only a notional within one
  * unit of a bound falls back to the exact compare.
  */
-static inline int tier_at_price(const sp_tier_table *t, int64_t q, int64_t lp_floor, i128 rem,
-                                i128 num16, i128 den16, int hint)
+SP__RULES_NOINLINE static int tier_scan(const sp_tier_table *t, int64_t q, i128 lo, i128 hi,
+                                        i128 rem, i128 num16, i128 den16)
 {
-    const i128 lo = (i128)q * lp_floor, hi = lo + q; /* q x floor(LP), q x (floor(LP) + 1) */
-    if (hint >= 0) {
-        /* the usual case: the notional at LP stays in the tier used to solve */
-        const i128 cap = (i128)t->tier[hint].cap * SP__RULES_ONE;
-        const i128 flo = (i128)t->tier[hint].floor * SP__RULES_ONE;
-        if (hi <= cap && (hint == 0 || lo > flo || (lo == flo && rem != 0)))
-            return hint;
-    }
     for (uint32_t k = 0; k < t->n; k++) {
-        i128 cap = (i128)t->tier[k].cap * SP__RULES_ONE;
+        i128 cap = sp__rules_mul64(t->tier[k].cap, SP__RULES_ONE);
         if (hi <= cap)
             return (int)k; /* notional < q (floor + 1) <= cap */
         if (lo >= cap && !(lo == cap && rem == 0))
@@ -341,6 +347,22 @@ static inline int tier_at_price(const sp_tier_table *t, int64_t q, int64_t lp_fl
         return tier_at_ratio(t, q, num16, den16);
     }
     return -1;
+}
+
+static inline int tier_at_price(const sp_tier_table *t, int64_t q, int64_t lp_floor, i128 rem,
+                                i128 num16, i128 den16, int hint)
+{
+    /* q x floor(LP), q x (floor(LP) + 1) */
+    const i128 lo = sp__rules_umul64(q, lp_floor), hi = lo + q; /* q > 0, floor(LP) >= 0 */
+    if (hint >= 0) {
+        /* the usual case: the notional at LP stays in the tier used to solve */
+        const i128 cap = sp__rules_mul64(t->tier[hint].cap, SP__RULES_ONE);
+        const i128 flo = sp__rules_mul64(t->tier[hint].floor, SP__RULES_ONE);
+        if (hi <= cap && (hint == 0 || lo > flo || (lo == flo && rem != 0)))
+            return hint;
+    }
+    /* a re-solve (about 2% of positions in bench_rules): out of line */
+    return tier_scan(t, q, lo, hi, rem, num16, den16);
 }
 
 /* ---- Binance USD-M (spec §2.2) --------------------------------------------- */
@@ -376,15 +398,14 @@ static void set_leg_tier(leg *l, const sp_tier_table *t, int k)
 }
 
 /*
- * Tier of the notional q x EP at entry (scale 16; q, EP < 2^63 so the
+ * Tier of the notional n16 = q x EP at entry (scale 16; q, EP < 2^63 so the
  * product fits) against bounds at scale 8: a linear scan, since positions
  * concentrate in the first brackets.
  */
-static int tier_at_entry(const sp_tier_table *t, int64_t q, int64_t ep)
+static inline int tier_at_entry(const sp_tier_table *t, i128 n16)
 {
-    const i128 n16 = (i128)q * ep;
     for (uint32_t k = 0; k < t->n; k++) {
-        if (n16 <= (i128)t->tier[k].cap * SP__RULES_ONE)
+        if (n16 <= sp__rules_mul64(t->tier[k].cap, SP__RULES_ONE))
             return (int)k;
     }
     return -1;
@@ -401,26 +422,28 @@ static sp_err binance_one(const sp_rules_pos *p, sp_rules_out *o)
     const sp_tier_table *t = p->tiers;
     const int64_t q = p->qty, ep = p->entry_px;
     const int s = p->side;
+    const i128 qep = sp__rules_umul64(q, ep); /* scale 16; q, EP > 0 (check_pos) */
     int k = -1;
     int64_t mmr = p->mmr, cum = p->maint_amount;
     if (t != NULL) {
-        if ((k = tier_at_entry(t, q, ep)) < 0)
+        if ((k = tier_at_entry(t, qep)) < 0)
             return SP_ERANGE;
         mmr = t->tier[k].mmr;
         cum = t->tier[k].maint_amount;
     }
+    /* WB' = WB - TMM1 + UPNL1: |WB'| < 3 x 2^63, so (WB' + cum) x 1e8 < 2^93 never overflows */
     i128 wb = p->margin;
     if (p->mode != SP_MARGIN_ISOLATED)
-        wb = wb - p->other_mm + p->other_upnl; /* WB' = WB - TMM1 + UPNL1 */
-    i128 wb16;
-    if (!sp__rules_mul(wb, SP__RULES_ONE, &wb16))
-        return SP_EOVERFLOW;
-    const i128 qep = (i128)q * ep; /* scale 16 */
+        wb = wb - p->other_mm + p->other_upnl;
+    const i128 wb16 = wb * SP__RULES_ONE;
     sp_rounding rnd;
     sp_err e = px_rounding(p->inst->liq_round, s, &rnd);
     if (e != SP_OK)
         return e;
-    i128 num16, den16, lnum = 0, rem = 0;
+    const int64_t step = p->inst->liq_round_step;
+    if (step <= 0)
+        return SP_EINVAL; /* a hand-built instrument: no division by zero below */
+    i128 num16, den16 = 0, lnum = 0, rem = 0;
     int64_t lp = 0, lp_floor = 0;
     int resolves = 0;
     bool has;
@@ -429,17 +452,20 @@ static sp_err binance_one(const sp_rules_pos *p, sp_rules_out *o)
          * LP = (WB' + cum - s q EP) / (q MMR - s q), all at scale 16; with the
          * sign of the denominator taken out: long (q EP - WB' - cum) / (q (1 - MMR)),
          * short (q EP + WB' + cum) / (q (1 + MMR)) -- §2.2's one-way special case.
+         * den16 > 0 iff m > 0 (q > 0), so the test stays in 64 bits.
          */
-        const i128 a = wb16 + (i128)cum * SP__RULES_ONE;
+        const i128 a = wb16 + sp__rules_mul64(cum, SP__RULES_ONE);
+        const int64_t m = s > 0 ? SP__RULES_ONE - mmr : SP__RULES_ONE + mmr;
         num16 = s > 0 ? qep - a : qep + a;
-        den16 = (i128)q * (SP__RULES_ONE - s * mmr);
-        has = den16 > 0 && num16 > 0;
+        has = m > 0 && num16 > 0;
         if (!has)
             break;
-        if (!sp__rules_mul(num16, SP__RULES_ONE, &lnum))
+        den16 = sp__rules_umul64(q, m); /* q, m > 0 */
+        /* lnum = num16 x 1e8, the overflow test of sp__rules_mul as one compare (num16 > 0) */
+        if (num16 > ((i128)(((u128)1 << 127) - 1)) / SP__RULES_ONE)
             return SP_EOVERFLOW;
-        if ((e = round_pos(lnum, den16, p->inst->liq_round_step, rnd, &lp, &lp_floor, &rem)) !=
-            SP_OK)
+        lnum = num16 * SP__RULES_ONE;
+        if ((e = round_pos(lnum, den16, step, rnd, &lp, &lp_floor, &rem)) != SP_OK)
             return e;
         if (t == NULL)
             break;
@@ -475,6 +501,8 @@ static sp_err binance_one(const sp_rules_pos *p, sp_rules_out *o)
     return bk_linear(p, wb, &one, 1, o);
 }
 
+static sp_err binance_general(const sp_rules_pos *p, sp_rules_out *o);
+
 static sp_err binance_liq(const sp_rules *r, const sp_rules_pos *p, sp_rules_out *o)
 {
     (void)r;
@@ -487,6 +515,17 @@ static sp_err binance_liq(const sp_rules *r, const sp_rules_pos *p, sp_rules_out
     if (p->mode != SP_MARGIN_HEDGE && !p->inst->qty_in_contracts &&
         !(p->flags & SP__RULES_GENERAL) && (p->tiers == NULL || p->tiers->n > 0))
         return binance_one(p, o);
+    return binance_general(p, o);
+}
+
+/*
+ * Hedge, contracts and the test flag: the general §2.2 solve over the legs.
+ * Kept out of line so the one-leg path above stays small (fewer saved
+ * registers and spills: measured in bench_rules with callgrind).
+ */
+SP__RULES_NOINLINE static sp_err binance_general(const sp_rules_pos *p, sp_rules_out *o)
+{
+    sp_err e;
     leg l[2];
     int n = 1;
     l[0].side = p->side;
@@ -514,7 +553,7 @@ static sp_err binance_liq(const sp_rules *r, const sp_rules_pos *p, sp_rules_out
             return SP_EINVAL;
         /* §2.2 last quote: start from the level at the opening price */
         for (int i = 0; i < n; i++) {
-            int k = tier_at_entry(t, l[i].q, l[i].ep);
+            int k = tier_at_entry(t, sp__rules_mul64(l[i].q, l[i].ep));
             if (k < 0)
                 return SP_ERANGE;
             set_leg_tier(&l[i], t, k);
@@ -523,6 +562,8 @@ static sp_err binance_liq(const sp_rules *r, const sp_rules_pos *p, sp_rules_out
     sp_rounding rnd;
     if ((e = px_rounding(p->inst->liq_round, p->side, &rnd)) != SP_OK)
         return e;
+    if (p->inst->liq_round_step <= 0)
+        return SP_EINVAL; /* a hand-built instrument: no division by zero below */
     i128 num, den, lnum = 0, rem = 0;
     int64_t lp = 0, lp_floor = 0;
     int resolves = 0;
@@ -597,7 +638,7 @@ static sp_err binance_mm(const sp_rules *r, const sp_rules_pos *p, int64_t mark,
         int64_t mmr = i == 0 ? p->mmr : p->hedge_mmr,
                 cum = i == 0 ? p->maint_amount : p->hedge_maint_amount;
         if (p->tiers) {
-            int k = tier_at_entry(p->tiers, qs[i], mark);
+            int k = tier_at_entry(p->tiers, sp__rules_mul64(qs[i], mark));
             if (k < 0)
                 return SP_ERANGE;
             mmr = p->tiers->tier[k].mmr;
@@ -631,7 +672,7 @@ static sp_err bybit_tier(const sp_rules_pos *p, int64_t q, int64_t *mmr, int64_t
     if (p->tiers->kind != SP_TIER_BRACKET || p->tiers->n == 0)
         return SP_EINVAL;
     /* §3.1: MM on the position value at entry, tax-bracket tiers */
-    int k = tier_at_entry(p->tiers, q, p->entry_px);
+    int k = tier_at_entry(p->tiers, sp__rules_mul64(q, p->entry_px));
     if (k < 0)
         return SP_ERANGE;
     *mmr = p->tiers->tier[k].mmr;
@@ -943,6 +984,9 @@ sp_err sp_rules_liq(const sp_rules_pos *p, sp_rules_out *out)
 {
     if (p == NULL || p->inst == NULL || out == NULL)
         return SP_EINVAL;
+    /* Binance linear, the hot case: no table walk, no indirect call (inlined) */
+    if (p->inst->venue == SP_VENUE_BINANCE_UM && p->inst->contract == SP_CONTRACT_LINEAR)
+        return binance_liq(&rule_sets[0], p, out);
     const sp_rules *r = sp_rules_get(p->inst->venue, p->inst->contract);
     if (r == NULL)
         return SP_EINVAL;

@@ -398,12 +398,17 @@ static sp_err aggtrades_line(sp__feed_run *r, const char *line, size_t n, uint64
 }
 
 /* Emit e (price, qty, ids and times set) as a trade of the file's symbol. */
-static sp_err emit_trade(sp__feed_run *r, const csv_state *st, sp_event *e, bool buyer_maker)
+static inline void trade_fields(const csv_state *st, sp_event *e, bool buyer_maker)
 {
     e->kind = SP_EV_TRADE;
     e->venue = st->venue;
     e->symbol_id = st->sym;
     e->flags = buyer_maker ? (uint8_t)(SP_EVF_MAKER | SP_EVF_SELL) : 0;
+}
+
+static sp_err emit_trade(sp__feed_run *r, const csv_state *st, sp_event *e, bool buyer_maker)
+{
+    trade_fields(st, e, buyer_maker);
     return sp__feed_emit(r, e, 1);
 }
 
@@ -559,21 +564,18 @@ SP__HOT size_t bulk_row(const char *p, const char *end, const csv_state *st, sp_
         !bulk_dec(&q, SP_EV_QTY_SCALE, &qty) || !bulk_uint(&q, ',', &f1) ||
         !bulk_uint(&q, ',', &f2) || !bulk_uint(&q, ',', &ms) || ms > INT64_MAX / 1000000)
         return 0;
-    uint8_t flags;
+    bool maker;
     if (sp__load4(q) == sp__load4("true") && q[4] == '\n') {
-        flags = SP_EVF_MAKER | SP_EVF_SELL;
+        maker = true;
         q += 5;
     } else if (sp__load4(q) == sp__load4("fals") && q[4] == 'e' && q[5] == '\n') {
-        flags = 0;
+        maker = false;
         q += 6;
     } else {
         return 0;
     }
-    e->kind = SP_EV_TRADE;
-    e->venue = st->venue;
+    trade_fields(st, e, maker);
     e->sub = 0;
-    e->flags = flags;
-    e->symbol_id = st->sym;
     e->exch_ts_ns = ms * 1000000;
     e->local_ts_ns = 0;
     e->px = px;

@@ -713,7 +713,16 @@ static sp_err render_levels(sp_buf *o, const levels *L, size_t limit)
     return rc == SP_OK ? sp_buf_putc(o, ']') : rc;
 }
 
-/* The REST depth body for symbol name (see the file comment).  OUT: *out (owned). */
+/* Both sides of a book: the bids' levels, `sep` (the asks' key), the asks' levels. */
+static sp_err render_sides(sp_buf *o, const levels *bids, const char *sep, const levels *asks,
+                           size_t limit)
+{
+    sp_err rc = render_levels(o, bids, limit);
+    if (rc == SP_OK)
+        rc = sp_buf_puts(o, sep);
+    return rc == SP_OK ? render_levels(o, asks, limit) : rc;
+}
+
 /*
  * The body of GET /fapi/v1/depth for symbol `name` (rule in the file
  * comment): the captured snapshot while the market has not passed it,
@@ -758,11 +767,7 @@ static sp_err depth_body(sp_replay_server *s, const char *name, size_t limit, ch
         &o, "{\"lastUpdateId\":%" PRId64 ",\"E\":%" PRId64 ",\"T\":%" PRId64 ",\"bids\":",
         p->f[at].last, p->f[at].exch_ms, p->f[at].exch_ms);
     if (rc == SP_OK)
-        rc = render_levels(&o, &b->bids, limit);
-    if (rc == SP_OK)
-        rc = sp_buf_puts(&o, ",\"asks\":");
-    if (rc == SP_OK)
-        rc = render_levels(&o, &b->asks, limit);
+        rc = render_sides(&o, &b->bids, ",\"asks\":", &b->asks, limit);
     if (rc == SP_OK)
         rc = sp_buf_putc(&o, '}');
     if (rc != SP_OK) {
@@ -804,11 +809,7 @@ static sp_err bybit_snapshot(sp_replay_server *s, playlist *p, size_t cur, const
                        ",\"data\":{\"s\":\"%s\",\"b\":",
                        b->topic, b->last_ms, b->name);
     if (rc == SP_OK)
-        rc = render_levels(&o, &b->bids, SIZE_MAX);
-    if (rc == SP_OK)
-        rc = sp_buf_puts(&o, ",\"a\":");
-    if (rc == SP_OK)
-        rc = render_levels(&o, &b->asks, SIZE_MAX);
+        rc = render_sides(&o, &b->bids, ",\"a\":", &b->asks, SIZE_MAX);
     if (rc == SP_OK)
         rc = sp_buf_printf(&o, ",\"u\":%" PRId64 ",\"seq\":%" PRId64 "},\"cts\":%" PRId64 "}",
                            b->last_u, b->last_seq, b->last_ms);
